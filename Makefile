@@ -1,0 +1,72 @@
+# inBeTwin developer commands. `make help` lists them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+THIRD_PARTY := build/third_party
+
+.PHONY: help
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	@touch $@
+
+.PHONY: venv
+venv: $(STAMP) ## Create .venv and install the project with its dev tools
+
+.PHONY: third-party
+third-party: $(STAMP) ## Lay out third-party .proto files from installed packages
+	$(PY) tools/third_party.py $(THIRD_PARTY)
+
+.PHONY: gen
+gen: third-party ## Regenerate gen/ (messages, gRPC stubs, .pyi, Envoy descriptor set)
+	$(PY) tools/gen.py gen
+
+.PHONY: check-gen
+check-gen: third-party ## Fail when gen/ is out of date with proto/
+	@rm -rf build/gen-check && $(PY) tools/gen.py build/gen-check
+	@diff -r -q -x __pycache__ gen build/gen-check || { echo "gen/ is stale: run 'make gen' and commit"; exit 1; }
+	@echo "gen/ is up to date"
+
+.PHONY: proto-lint
+proto-lint: third-party ## buf lint and buf format check, offline
+	$(BIN)/buf lint
+	$(BIN)/buf format proto --diff --exit-code
+
+.PHONY: proto-breaking
+proto-breaking: third-party ## buf breaking against main (AGAINST=<git ref> to change)
+	$(BIN)/buf breaking --against '.git#branch=$(or $(AGAINST),main)'
+
+.PHONY: lint
+lint: $(STAMP) ## ruff lint and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+.PHONY: fmt
+fmt: $(STAMP) ## Format Python and proto files
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+	$(BIN)/buf format -w proto
+
+.PHONY: typecheck
+typecheck: $(STAMP) ## mypy (strict) over services/, tools/ and tests/
+	$(BIN)/mypy services tools tests
+
+.PHONY: check
+check: check-gen proto-lint lint typecheck ## Every static check CI runs
+
+.PHONY: test
+test: check ## Static checks, then the whole test suite against real local servers
+	$(BIN)/pytest
+
+.PHONY: test-fast
+test-fast: $(STAMP) ## Only the tests (no static checks)
+	$(BIN)/pytest

@@ -1,0 +1,25 @@
+"""Settings shared by every service; each service subclasses with its own env prefix.
+
+Settings are built once in `main` and passed down, never read at import time. Connection URLs
+have no defaults, so a service started without its stores stops at once with a clear error.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    """Common settings. Subclasses set `model_config` with `env_prefix="INBETWIN_<SVC>_"`."""
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    grpc_host: str = "127.0.0.1"
+    grpc_port: int = Field(default=0, ge=0, le=65535)
+    database_url: str
+    redis_url: str
+    nats_url: str
+    log_level: str = "INFO"
+    shutdown_grace_seconds: float = 5.0
+    max_receive_message_bytes: int = 32 * 1024 * 1024
