@@ -112,7 +112,9 @@ class EventBus:
             event_type=event.DESCRIPTOR.full_name,
         )
 
-    async def publish_raw(self, subject: str, payload: bytes, *, event_id: str, event_type: str) -> None:
+    async def publish_raw(
+        self, subject: str, payload: bytes, *, event_id: str, event_type: str
+    ) -> None:
         await self._js.publish(
             subject,
             payload,
@@ -146,7 +148,7 @@ class EventBus:
         while not self._stopping.is_set():
             try:
                 messages = await subscription.fetch(spec.batch, timeout=1.0)
-            except (NatsTimeoutError, asyncio.TimeoutError):
+            except (TimeoutError, NatsTimeoutError):
                 continue
             except Exception:
                 if self._stopping.is_set():
@@ -158,7 +160,8 @@ class EventBus:
                 await semaphore.acquire()
                 task = asyncio.create_task(self._deliver(spec, msg, event_type, handler))
                 running.add(task)
-                task.add_done_callback(lambda t: (running.discard(t), semaphore.release()))
+                task.add_done_callback(running.discard)
+                task.add_done_callback(lambda _task: semaphore.release())
         if running:
             await asyncio.gather(*running, return_exceptions=True)
         with contextlib.suppress(Exception):
@@ -167,9 +170,11 @@ class EventBus:
     async def _subscribe(self, spec: ConsumerSpec, config: ConsumerConfig) -> Any:
         while True:
             try:
-                return await self._js.pull_subscribe_bind(
-                    durable=spec.durable, stream=EVENTS_STREAM
-                ) if await self._consumer_exists(spec.durable) else await self._create(spec, config)
+                return (
+                    await self._js.pull_subscribe_bind(durable=spec.durable, stream=EVENTS_STREAM)
+                    if await self._consumer_exists(spec.durable)
+                    else await self._create(spec, config)
+                )
             except Exception:
                 if self._stopping.is_set():
                     raise
@@ -221,7 +226,10 @@ class EventBus:
         headers.update({"Inbetwin-Dlq-Reason": reason[:500], "Inbetwin-Dlq-Consumer": spec.durable})
         headers.pop(MSG_ID_HEADER, None)
         await self._js.publish(f"dlq.{msg.subject}", msg.data, headers=headers)
-        log.error("dead-lettered", extra={"consumer": spec.durable, "subject": msg.subject, "reason": reason})
+        log.error(
+            "dead-lettered",
+            extra={"consumer": spec.durable, "subject": msg.subject, "reason": reason},
+        )
         await msg.term()
 
     async def close(self) -> None:
@@ -232,4 +240,3 @@ class EventBus:
             await self._client.drain()
         if not self._client.is_closed:
             await self._client.close()
-

@@ -39,7 +39,9 @@ class ServiceError(Exception):
 
     def to_status(self, domain: str) -> status_pb2.Status:
         details: list[any_pb2.Any] = []
-        info = error_details_pb2.ErrorInfo(reason=self.reason, domain=domain, metadata=self.metadata)
+        info = error_details_pb2.ErrorInfo(
+            reason=self.reason, domain=domain, metadata=self.metadata
+        )
         details.append(_pack(info))
         if self.violations:
             bad_request = error_details_pb2.BadRequest(
@@ -66,7 +68,9 @@ def _pack(message: object) -> any_pb2.Any:
     return packed
 
 
-def invalid_argument(violations: Iterable[FieldViolation], reason: str = "INVALID_ARGUMENT") -> ServiceError:
+def invalid_argument(
+    violations: Iterable[FieldViolation], reason: str = "INVALID_ARGUMENT"
+) -> ServiceError:
     violations = list(violations)
     summary = "; ".join(f"{v.field}: {v.description}" for v in violations[:5])
     return ServiceError(

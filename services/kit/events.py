@@ -9,14 +9,15 @@ from typing import TypeVar
 
 from google.protobuf.descriptor import Descriptor
 from google.protobuf.message import Message
-from inbetwin.common.v1 import options_pb2
+
+from services.kit.options import event_subject
 
 E = TypeVar("E", bound=Message)
 
 
 @cache
 def _subject(descriptor: Descriptor) -> str:
-    subject: str = descriptor.GetOptions().Extensions[options_pb2.event_subject]
+    subject = event_subject(descriptor)
     if not subject:
         raise TypeError(f"{descriptor.full_name} has no (inbetwin.common.v1.event_subject)")
     return subject
@@ -33,7 +34,9 @@ def event_id_of(event: Message) -> str:
     return event_id
 
 
-def new_event(event_type: type[E], *, owner_id: str, event_id: str | None = None, **fields: object) -> E:
+def new_event(
+    event_type: type[E], *, owner_id: str, event_id: str | None = None, **fields: object
+) -> E:
     """Build an event with a fresh (or given, for deterministic keys) id and the current time."""
     event = event_type(event_id=event_id or str(uuid.uuid4()), owner_id=owner_id, **fields)
     event.occur_time.FromDatetime(datetime.now(UTC))  # type: ignore[attr-defined]

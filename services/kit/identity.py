@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextvars
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import grpc
@@ -24,7 +25,7 @@ class Caller:
 _current: contextvars.ContextVar[Caller | None] = contextvars.ContextVar("caller", default=None)
 
 
-def caller_from_metadata(metadata: tuple[tuple[str, str | bytes], ...] | None) -> Caller | None:
+def caller_from_metadata(metadata: Iterable[tuple[str, str | bytes]] | None) -> Caller | None:
     for key, value in metadata or ():
         if key == USER_ID_HEADER and isinstance(value, str):
             user_id = value.strip().lower()

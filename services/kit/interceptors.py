@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -21,6 +21,7 @@ from inbetwin.common.v1 import options_pb2
 
 from services.kit.errors import ServiceError, invalid_argument
 from services.kit.identity import caller_from_metadata, reset_caller, set_caller
+from services.kit.options import method_access
 from services.kit.validation import validate_request
 
 log = logging.getLogger("inbetwin.rpc")
@@ -49,7 +50,7 @@ def method_policy(full_method: str) -> MethodPolicy:
     method = _method_descriptor(full_method)
     if method is None:  # health, reflection: infrastructure, no caller
         return MethodPolicy(needs_caller=False, validate=False)
-    access = method.GetOptions().Extensions[options_pb2.access]
+    access = method_access(method)
     return MethodPolicy(needs_caller=access != options_pb2.ACCESS_PUBLIC, validate=True)
 
 
@@ -84,7 +85,7 @@ class RequestPipeline(grpc.aio.ServerInterceptor):
         return handler
 
     def _enter(self, policy: MethodPolicy, request: Any, context: grpc.aio.ServicerContext) -> Any:
-        caller = caller_from_metadata(context.invocation_metadata())
+        caller = caller_from_metadata(_metadata(context))
         if policy.needs_caller and caller is None:
             raise ServiceError(
                 grpc.StatusCode.UNAUTHENTICATED, "UNAUTHENTICATED", "missing or invalid x-user-id"
@@ -105,7 +106,7 @@ class RequestPipeline(grpc.aio.ServerInterceptor):
                 return await behavior(request, context)
             except ServiceError as error:
                 code = error.code
-                await context.abort_with_status(rpc_status.to_status(error.to_status(self._domain)))
+                await _abort(context, error, self._domain)
             except grpc.aio.AbortError:
                 code = context.code() or grpc.StatusCode.UNKNOWN
                 raise
@@ -132,7 +133,7 @@ class RequestPipeline(grpc.aio.ServerInterceptor):
                     yield response
             except ServiceError as error:
                 code = error.code
-                await context.abort_with_status(rpc_status.to_status(error.to_status(self._domain)))
+                await _abort(context, error, self._domain)
             except grpc.aio.AbortError:
                 code = context.code() or grpc.StatusCode.UNKNOWN
                 raise
@@ -151,7 +152,7 @@ class RequestPipeline(grpc.aio.ServerInterceptor):
     def _log(
         method: str, code: grpc.StatusCode, started: float, context: grpc.aio.ServicerContext
     ) -> None:
-        caller = caller_from_metadata(context.invocation_metadata())
+        caller = caller_from_metadata(_metadata(context))
         log.info(
             "rpc",
             extra={
@@ -161,3 +162,12 @@ class RequestPipeline(grpc.aio.ServerInterceptor):
                 "user": caller.user_id if caller else None,
             },
         )
+
+
+def _metadata(context: grpc.aio.ServicerContext) -> Iterable[tuple[str, str | bytes]]:
+    return tuple((item[0], item[1]) for item in context.invocation_metadata() or ())
+
+
+async def _abort(context: Any, error: ServiceError, domain: str) -> None:
+    # grpc-stubs lacks aio's abort_with_status; it exists at runtime since grpcio 1.38.
+    await context.abort_with_status(rpc_status.to_status(error.to_status(domain)))

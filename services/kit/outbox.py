@@ -113,7 +113,13 @@ class OutboxRelay:
         async with self._engine.begin() as connection:
             rows = (
                 await connection.execute(
-                    sa.select(OUTBOX.c.seq, OUTBOX.c.event_id, OUTBOX.c.subject, OUTBOX.c.event_type, OUTBOX.c.payload)
+                    sa.select(
+                        OUTBOX.c.seq,
+                        OUTBOX.c.event_id,
+                        OUTBOX.c.subject,
+                        OUTBOX.c.event_type,
+                        OUTBOX.c.payload,
+                    )
                     .where(OUTBOX.c.published_at.is_(None))
                     .order_by(OUTBOX.c.seq)
                     .limit(self._batch_size)
@@ -126,7 +132,10 @@ class OutboxRelay:
             await asyncio.gather(
                 *(
                     self._bus.publish_raw(
-                        row.subject, row.payload, event_id=str(row.event_id), event_type=row.event_type
+                        row.subject,
+                        row.payload,
+                        event_id=str(row.event_id),
+                        event_type=row.event_type,
                     )
                     for row in rows
                 )

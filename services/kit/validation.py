@@ -23,6 +23,8 @@ from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
 from validate import validate_pb2
 
+from services.kit.options import field_rules, message_validation_disabled, oneof_required
+
 # A check takes a field value (already read from the message) and yields failure descriptions.
 ValueCheck = Callable[[Any], Iterable[str]]
 
@@ -62,15 +64,10 @@ MessageCheck = Callable[[Message, str], Iterable[FieldViolation]]
 
 @cache
 def _checker_for(descriptor: Descriptor) -> MessageCheck:
-    options = descriptor.GetOptions()
-    if options.Extensions[validate_pb2.disabled] or options.Extensions[validate_pb2.ignored]:
+    if message_validation_disabled(descriptor):
         return lambda _message, _prefix: ()
     field_checks = [_field_checker(field) for field in descriptor.fields]
-    oneof_checks = [
-        oneof
-        for oneof in descriptor.oneofs
-        if oneof.GetOptions().Extensions[validate_pb2.required]
-    ]
+    oneof_checks = [oneof for oneof in descriptor.oneofs if oneof_required(oneof)]
 
     def check(message: Message, prefix: str) -> Iterable[FieldViolation]:
         for oneof in oneof_checks:
@@ -87,7 +84,7 @@ def _is_message(field: FieldDescriptor) -> bool:
 
 
 def _is_map(field: FieldDescriptor) -> bool:
-    return _is_message(field) and field.message_type.GetOptions().map_entry
+    return field.message_type is not None and field.message_type.GetOptions().map_entry
 
 
 def _is_repeated(field: FieldDescriptor) -> bool:
@@ -95,9 +92,7 @@ def _is_repeated(field: FieldDescriptor) -> bool:
 
 
 def _field_checker(field: FieldDescriptor) -> MessageCheck:
-    rules: validate_pb2.FieldRules | None = None
-    if field.GetOptions().HasExtension(validate_pb2.rules):
-        rules = field.GetOptions().Extensions[validate_pb2.rules]
+    rules = field_rules(field)
     name = field.name
 
     if _is_map(field):
@@ -211,8 +206,9 @@ def _map_checker(field: FieldDescriptor, rules: validate_pb2.FieldRules | None) 
     map_rules = rules.map if rules and rules.WhichOneof("type") == "map" else None
     if rules is not None and rules.WhichOneof("type") not in (None, "map"):
         raise UnsupportedRuleError(f"{field.full_name}: map field needs map rules")
-    key_field = field.message_type.fields_by_name["key"]
-    value_field = field.message_type.fields_by_name["value"]
+    entry: Any = field.message_type
+    key_field = entry.fields_by_name["key"]
+    value_field = entry.fields_by_name["value"]
     key_check = _item_checker(
         key_field, map_rules.keys if map_rules and map_rules.HasField("keys") else None
     )
@@ -220,7 +216,9 @@ def _map_checker(field: FieldDescriptor, rules: validate_pb2.FieldRules | None) 
         value_field, map_rules.values if map_rules and map_rules.HasField("values") else None
     )
     if map_rules is not None:
-        _reject_unknown(map_rules, {"min_pairs", "max_pairs", "keys", "values", "ignore_empty"}, field)
+        _reject_unknown(
+            map_rules, {"min_pairs", "max_pairs", "keys", "values", "ignore_empty"}, field
+        )
 
     def check(values: Any, path: str) -> Iterable[FieldViolation]:
         count = len(values)
@@ -282,7 +280,9 @@ def _reject_unknown(rules: Message, supported: set[str], field: FieldDescriptor)
 
 
 def _numeric_rules(rules: Any, field: FieldDescriptor) -> ValueCheck:
-    _reject_unknown(rules, {"const", "lt", "lte", "gt", "gte", "in", "not_in", "ignore_empty"}, field)
+    _reject_unknown(
+        rules, {"const", "lt", "lte", "gt", "gte", "in", "not_in", "ignore_empty"}, field
+    )
     has = rules.HasField
     allowed = set(rules.__getattribute__("in"))
     forbidden = set(rules.not_in)
@@ -417,9 +417,9 @@ def _string_format_check(
         "ip": lambda v: None if _ip_version(v) else "must be a valid IP address",
         "ipv4": lambda v: None if _ip_version(v) == 4 else "must be a valid IPv4 address",
         "ipv6": lambda v: None if _ip_version(v) == 6 else "must be a valid IPv6 address",
-        "address": lambda v: None
-        if _ip_version(v) or _is_hostname(v)
-        else "must be a valid hostname or IP address",
+        "address": lambda v: (
+            None if _ip_version(v) or _is_hostname(v) else "must be a valid hostname or IP address"
+        ),
         "uri": lambda v: None if _is_absolute_uri(v) else "must be an absolute URI",
         "uri_ref": lambda v: None if " " not in v else "must be a valid URI reference",
         "uuid": lambda v: None if _UUID.match(v) else "must be a UUID",
@@ -501,8 +501,9 @@ def _bytes_rules(rules: validate_pb2.BytesRules, field: FieldDescriptor) -> Valu
 
 def _enum_rules(rules: validate_pb2.EnumRules, field: FieldDescriptor) -> ValueCheck:
     _reject_unknown(rules, {"const", "defined_only", "in", "not_in"}, field)
-    defined = {value.number for value in field.enum_type.values}
-    names = {value.number: value.name for value in field.enum_type.values}
+    enum_values: Any = field.enum_type.values if field.enum_type else ()
+    defined = {value.number for value in enum_values}
+    names = {value.number: value.name for value in enum_values}
     allowed = set(getattr(rules, "in"))
     forbidden = set(rules.not_in)
 
@@ -520,11 +521,15 @@ def _enum_rules(rules: validate_pb2.EnumRules, field: FieldDescriptor) -> ValueC
 
 
 def _seconds(message: Any) -> float:
-    return float(message.seconds) + message.nanos / 1e9
+    return float(message.seconds) + float(message.nanos) / 1e9
 
 
 def _duration_rules(rules: validate_pb2.DurationRules) -> ValueCheck:
-    bounds = {name: _seconds(getattr(rules, name)) for name in ("lt", "lte", "gt", "gte") if rules.HasField(name)}
+    bounds = {
+        name: _seconds(getattr(rules, name))
+        for name in ("lt", "lte", "gt", "gte")
+        if rules.HasField(name)
+    }
 
     def check(value: Any) -> Iterable[str]:
         yield from _bounds(_seconds(value), bounds, unit="s")
@@ -533,7 +538,11 @@ def _duration_rules(rules: validate_pb2.DurationRules) -> ValueCheck:
 
 
 def _timestamp_rules(rules: validate_pb2.TimestampRules) -> ValueCheck:
-    bounds = {name: _seconds(getattr(rules, name)) for name in ("lt", "lte", "gt", "gte") if rules.HasField(name)}
+    bounds = {
+        name: _seconds(getattr(rules, name))
+        for name in ("lt", "lte", "gt", "gte")
+        if rules.HasField(name)
+    }
     within = _seconds(rules.within) if rules.HasField("within") else None
 
     def check(value: Any) -> Iterable[str]:

@@ -10,6 +10,7 @@ from google.protobuf.descriptor import Descriptor, FieldDescriptor, MethodDescri
 from inbetwin.common.v1 import options_pb2
 
 from services.kit.contracts import contract_files, services
+from services.kit.options import event_subject, method_access
 from services.kit.validation import compile_rules
 
 SERVICE_PACKAGES = ("auth", "social", "agent", "llm", "rag", "leads")
@@ -39,8 +40,7 @@ def _paths(rule: http_pb2.HttpRule) -> Iterator[str]:
 
 
 def _access(method: MethodDescriptor) -> int:
-    access: int = method.GetOptions().Extensions[options_pb2.access]
-    return access
+    return method_access(method)
 
 
 def test_every_service_package_has_a_service() -> None:
@@ -60,9 +60,9 @@ def test_rpc_has_http_rule_unless_internal(method: MethodDescriptor) -> None:
     assert rule is not None, "public RPCs need a google.api.http rule (or mark them internal)"
     package = method.containing_service.full_name.split(".")[1]
     for path in _paths(rule):
-        assert path.startswith((f"/api/v1/{package}/", f"/api/v1/{package}:", "/webhooks/")) or (
-            path == "/.well-known/jwks.json"
-        ), path
+        prefixes = (f"/api/v1/{package}/", f"/api/v1/{package}:", "/webhooks/")
+        exact = (f"/api/v1/{package}", "/.well-known/jwks.json")
+        assert path.startswith(prefixes) or path in exact, path
 
 
 @pytest.mark.parametrize(
@@ -82,6 +82,7 @@ def test_list_rpcs_paginate(method: MethodDescriptor) -> None:
 def test_update_rpcs_take_a_field_mask(method: MethodDescriptor) -> None:
     mask = method.input_type.fields_by_name.get("update_mask")
     assert mask is not None
+    assert mask.message_type is not None
     assert mask.message_type.full_name == "google.protobuf.FieldMask"
 
 
@@ -98,9 +99,7 @@ def test_each_rpc_has_its_own_request_and_response(method: MethodDescriptor) -> 
     assert method.output_type.name == f"{method.name}Response"
 
 
-@pytest.mark.parametrize(
-    "method", [m for m in _methods() if m.server_streaming], ids=_method_id
-)
+@pytest.mark.parametrize("method", [m for m in _methods() if m.server_streaming], ids=_method_id)
 def test_streams_have_explicit_end_and_error_events(method: MethodDescriptor) -> None:
     # An error mid-stream is invisible to an HTTP/1.1 client, so the stream says it in-band.
     names = _all_field_names(method.output_type)
@@ -127,7 +126,7 @@ def _event_messages() -> list[Descriptor]:
 
 
 def test_there_are_events_for_the_whole_flow() -> None:
-    subjects = {m.GetOptions().Extensions[options_pb2.event_subject] for m in _event_messages()}
+    subjects = {event_subject(m) for m in _event_messages()}
     for required in (
         "inbetwin.social.message.received",
         "inbetwin.social.message.sent",
@@ -150,14 +149,16 @@ def test_event_carries_id_owner_time_and_subject(event: Descriptor) -> None:
     assert fields["event_id"].number == 1
     assert fields["event_id"].type == FieldDescriptor.TYPE_STRING
     assert fields["owner_id"].type == FieldDescriptor.TYPE_STRING
-    assert fields["occur_time"].message_type.full_name == "google.protobuf.Timestamp"
-    subject = event.GetOptions().Extensions[options_pb2.event_subject]
+    occur_time = fields["occur_time"].message_type
+    assert occur_time is not None
+    assert occur_time.full_name == "google.protobuf.Timestamp"
+    subject = event_subject(event)
     assert subject.startswith("inbetwin."), subject
     assert subject == subject.lower()
 
 
 def test_event_subjects_are_unique() -> None:
-    subjects = [m.GetOptions().Extensions[options_pb2.event_subject] for m in _event_messages()]
+    subjects = [event_subject(m) for m in _event_messages()]
     assert len(subjects) == len(set(subjects))
 
 

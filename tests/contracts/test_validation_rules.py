@@ -13,6 +13,7 @@ from google.protobuf.message_factory import GetMessageClass
 from validate import validate_pb2
 
 from services.kit.contracts import services
+from services.kit.options import field_rules
 from services.kit.validation import validate
 
 
@@ -87,17 +88,19 @@ def _cases() -> list[RuleCase]:
     cases: list[RuleCase] = []
     for message in _request_messages():
         for field in message.fields:
-            options = field.GetOptions()
-            if not options.HasExtension(validate_pb2.rules):
+            rules = field_rules(field)
+            if rules is None:
                 continue
-            rules = options.Extensions[validate_pb2.rules]
             kind = rules.WhichOneof("type")
             found: list[tuple[str, tuple[Any, ...]]] = []
             if rules.message.required:
                 found.append(("required", (None,)))
             if kind == "string" and not field.is_repeated:
                 found.extend(_string_bad_values(rules.string))
-            elif kind in ("int32", "int64", "uint32", "uint64", "double", "float") and not field.is_repeated:
+            elif (
+                kind in ("int32", "int64", "uint32", "uint64", "double", "float")
+                and not field.is_repeated
+            ):
                 found.extend(_number_bad_values(getattr(rules, kind)))
             elif kind == "enum" and not field.is_repeated:
                 if rules.enum.defined_only:
@@ -154,12 +157,19 @@ def test_there_are_rules_to_check() -> None:
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
 def test_rule_rejects_a_bad_value(case: RuleCase) -> None:
     message_class = GetMessageClass(case.message)
-    rules = case.field.GetOptions().Extensions[validate_pb2.rules]
+    rules = field_rules(case.field)
+    assert rules is not None
     limit = rules.repeated.max_items if case.rule == "max_items" else rules.map.max_pairs
     rejected = []
     for bad in case.bad_values:
         message = message_class()
         _set(message, case.field, bad, int(limit))
         fields = {v.field.split("[")[0] for v in validate(message)}
-        rejected.append(case.field.name in fields or case.field.containing_oneof is not None and case.field.containing_oneof.name in fields)
+        rejected.append(
+            case.field.name in fields
+            or (
+                case.field.containing_oneof is not None
+                and case.field.containing_oneof.name in fields
+            )
+        )
     assert any(rejected), f"no bad value for {case.rule} was rejected: {case.bad_values}"
