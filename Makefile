@@ -63,6 +63,18 @@ typecheck: $(STAMP) ## mypy (strict) over services/, tools/ and tests/
 .PHONY: check
 check: check-gen proto-lint lint typecheck ## Every static check CI runs
 
+.PHONY: up
+up: $(STAMP) ## Start the whole platform locally (Ctrl-C stops it); data under .state/
+	$(BIN)/inbetwin up
+
+.PHONY: down
+down: $(STAMP) ## Stop a platform started by `make up` in another terminal
+	$(BIN)/inbetwin down
+
+.PHONY: status
+status: $(STAMP) ## Show which parts of the local platform are running
+	$(BIN)/inbetwin status
+
 .PHONY: test
 test: check ## Static checks, then the whole test suite against real local servers
 	$(BIN)/pytest

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, cast
 
 from google.api import annotations_pb2, http_pb2
 from google.protobuf import descriptor_pb2
@@ -86,7 +87,9 @@ def load_services(descriptor_path: Path) -> list[Service]:
 
 
 def _index_messages(
-    out: dict[str, descriptor_pb2.DescriptorProto], prefix: str, message: descriptor_pb2.DescriptorProto
+    out: dict[str, descriptor_pb2.DescriptorProto],
+    prefix: str,
+    message: descriptor_pb2.DescriptorProto,
 ) -> None:
     name = f"{prefix}.{message.name}"
     out[name] = message
@@ -94,8 +97,13 @@ def _index_messages(
         _index_messages(out, name, nested)
 
 
+def _extensions(options: Any) -> Any:
+    """protobuf's stubs type custom extensions loosely; read them untyped."""
+    return options.Extensions
+
+
 def _access(options: descriptor_pb2.MethodOptions) -> str:
-    value = options.Extensions[options_pb2.access]
+    value = cast(int, _extensions(options)[options_pb2.access])
     if value == options_pb2.ACCESS_PUBLIC:
         return ACCESS_PUBLIC
     if value == options_pb2.ACCESS_INTERNAL:
@@ -106,10 +114,8 @@ def _access(options: descriptor_pb2.MethodOptions) -> str:
 def _bindings(options: descriptor_pb2.MethodOptions) -> tuple[HttpBinding, ...]:
     if not options.HasExtension(annotations_pb2.http):
         return ()
-    rule: http_pb2.HttpRule = options.Extensions[annotations_pb2.http]
-    return tuple(
-        b for r in (rule, *rule.additional_bindings) if (b := _binding(r)) is not None
-    )
+    rule = cast(http_pb2.HttpRule, _extensions(options)[annotations_pb2.http])
+    return tuple(b for r in (rule, *rule.additional_bindings) if (b := _binding(r)) is not None)
 
 
 def _binding(rule: http_pb2.HttpRule) -> HttpBinding | None:
@@ -214,20 +220,22 @@ def _split_template(template: str) -> tuple[list[str], str]:
     return segments, verb
 
 
-def template_regex(template: str) -> str:
-    """An RE2 pattern that fully matches the paths of `template`, and only those.
+def template_regex(template: str, *, strict: bool = True) -> str:
+    """An RE2 pattern that fully matches the paths of `template`.
 
-    Variables match one segment without ':' (`[^/:]+`); `**` matches any rest without ':'. Keeping
-    ':' out means a public template can never swallow another method's `:verb` suffix: an odd
-    path falls through to the rules that require a token (fail closed).
+    Strict (for rules that open a path without a token): variables match one segment without ':'
+    (`[^/:]+`) and `**` any rest without ':', so a public template can never swallow another
+    method's `:verb` suffix; an odd path falls through to the rules that require a token (fail
+    closed). Loose (for routes that only carry per-route settings): `[^/]+` and `.*`.
     """
+    one, many = ("[^/:]+", "[^:]*") if strict else ("[^/]+", ".*")
     segments, verb = _split_template(template)
     parts = []
     for segment in segments:
         if segment == "*":
-            parts.append("[^/:]+")
+            parts.append(one)
         elif segment == "**":
-            parts.append("[^:]*")
+            parts.append(many)
         else:
             parts.append(_re_literal(segment))
     regex = "/" + "/".join(parts)

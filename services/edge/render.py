@@ -12,8 +12,10 @@ skeleton is `envoy/envoy.yaml.tmpl`; everything that follows from the contracts 
   cache, so the router matches the native path. Every non-internal method gets an exact-path route
   to its service's cluster (timeout, retries on NO_SIDE_EFFECTS reads, `timeout: 0s` for server
   streaming); ACCESS_INTERNAL methods get a 404 direct response; any other path is 404. Routes
-  matched on REST paths before transcoding only carry per-route transcoder configs (SSE/NDJSON by
-  `Accept`, larger bodies for uploads).
+  matched on REST paths before transcoding only carry per-route settings: the transcoder config
+  (SSE/NDJSON by `Accept`, larger bodies for uploads) and CORS, which skips direct responses.
+* Envoy's own error replies to REST clients become JSON shaped like `google.rpc.Status` plus a
+  top-level `reason` (`local_reply_config`); native gRPC replies are left alone.
 """
 
 from __future__ import annotations
@@ -45,9 +47,8 @@ JWT_PROVIDER = "inbetwin_auth"
 JWKS_CLUSTER = "jwks_self"
 JWKS_PATH = "/.well-known/jwks.json"
 HEALTH_PATH = "/healthz"
+NOT_FOUND_BODY = "no route for this path"
 ERROR_DOMAIN = "edge.inbetwin.app"
-# Header carrying the client's HTTP method: the transcoder turns every REST call into a POST.
-ORIGINAL_METHOD_HEADER = "x-inbetwin-original-method"
 # Requests other than uploads: a JSON body the gRPC server's default 4 MiB limit would take.
 DEFAULT_MAX_REQUEST_BYTES = 4 * 1024 * 1024
 STREAM_IDLE_TIMEOUT = "3600s"
@@ -66,7 +67,9 @@ _FILTER_TYPES = {
     "envoy.filters.http.grpc_json_transcoder": (
         "type.googleapis.com/envoy.extensions.filters.http.grpc_json_transcoder.v3.GrpcJsonTranscoder"
     ),
-    "envoy.filters.http.router": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router",
+    "envoy.filters.http.router": (
+        "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router"
+    ),
 }
 TRANSCODER = "envoy.filters.http.grpc_json_transcoder"
 CORS = "envoy.filters.http.cors"
@@ -100,7 +103,7 @@ _JWT_ERRORS: tuple[tuple[str, int, str], ...] = (
     ("Audiences_in_Jwt_are_not_allowed", 7, "TOKEN_AUDIENCE_INVALID"),
     ("Jwks_doesn't_have_key_to_match_kid_or_alg", 16, "TOKEN_KEY_UNKNOWN"),
     ("Jwks_remote_fetch_is_failed", 16, "JWKS_UNAVAILABLE"),
-    ("Jwks_doesn't_have_key", 16, "JWKS_UNAVAILABLE"),
+    ("Jwks_doesn't_have_any_valid_public_key", 16, "JWKS_UNAVAILABLE"),
     ("Jwt_header", 16, "TOKEN_MALFORMED"),
     ("Jwt_payload", 16, "TOKEN_MALFORMED"),
     ("Jwt_signature", 16, "TOKEN_MALFORMED"),
@@ -110,7 +113,8 @@ _JWT_ERRORS: tuple[tuple[str, int, str], ...] = (
 
 
 def _duration(seconds: float) -> str:
-    return f"{seconds:g}s"
+    text = f"{seconds:.3f}".rstrip("0").rstrip(".")
+    return f"{text}s"
 
 
 def _typed(name: str, config: JSON) -> JSON:
@@ -126,15 +130,11 @@ def _header_mutation() -> JSON:
         "mutations": {
             "request_mutations": [
                 {"remove": "x-user-id"},
+                # Set by the transcoder (the REST path and method); the access log reads them.
                 {"remove": "x-envoy-original-path"},
+                {"remove": "x-envoy-original-method"},
                 # gRPC base64-decodes `-bin` metadata and fails the call (500) on bad input.
                 {"remove_on_match": {"key_matcher": {"suffix": "-bin"}}},
-                {
-                    "append": {
-                        "header": {"key": ORIGINAL_METHOD_HEADER, "value": "%REQ(:METHOD)%"},
-                        "append_action": "OVERWRITE_IF_EXISTS_OR_ADD",
-                    }
-                },
             ]
         }
     }
@@ -276,14 +276,14 @@ def _per_route_transcoder(config: JSON) -> JSON:
     return {TRANSCODER: {"@type": _FILTER_TYPES[TRANSCODER], **config}}
 
 
-def _route_action(params: EdgeParams, svc: str, method: Method | None) -> JSON:
+def _route_action(params: EdgeParams, svc: str, method: Method) -> JSON:
     action: JSON = {"cluster": svc}
-    if method is not None and method.server_streaming:
+    if method.server_streaming:
         action["timeout"] = "0s"
         action["idle_timeout"] = STREAM_IDLE_TIMEOUT
     else:
         action["timeout"] = _duration(params.upstream_timeout_seconds)
-    if method is not None and method.read_only:
+    if method.read_only:
         action["retry_policy"] = {
             "retry_on": "unavailable,cancelled,reset,connect-failure",
             "num_retries": 2,
@@ -297,38 +297,62 @@ def _direct(status: int, body: str) -> JSON:
 
 
 def _rest_routes(params: EdgeParams, services: list[Service]) -> list[JSON]:
-    """Routes matched on REST paths before transcoding, only to pick a per-route transcoder."""
-    routes: list[JSON] = []
+    """Routes matched on REST paths before transcoding.
+
+    They only carry per-route settings: the transcoder then rewrites the path to
+    `/pkg.Service/Method` and the router matches again. Variants pick a transcoder config (SSE or
+    NDJSON by `Accept`, a larger body for uploads); every binding also gets a plain route so that
+    the CORS filter, which ignores direct responses, applies to it (preflights included).
+    """
+    variants: list[JSON] = []
+    carriers: list[JSON] = []
+    seen: set[str] = set()
     for service in services:
         for method in service.methods:
             if method.access == ACCESS_INTERNAL:
                 continue
-            max_request = params.max_upload_bytes if method.upload else None
-            variants: list[tuple[str, str, str]] = []  # (name suffix, Accept fragment, style)
+            action = _route_action(params, service.svc, method)
+            kinds: list[tuple[str, str]] = []  # (name suffix, stream style = Accept fragment)
             if method.server_streaming:
-                variants += [("sse", SSE, SSE), ("ndjson", NDJSON, NDJSON)]
+                kinds += [("sse", SSE), ("ndjson", NDJSON)]
             if method.upload:
-                variants.append(("upload", "", ""))
-            for suffix, accept, style in variants:
-                config = _transcoder(params, services, stream=style, max_request_bytes=max_request)
-                for i, binding in enumerate(method.bindings):
+                kinds.append(("upload", ""))
+            max_request = params.max_upload_bytes if method.upload else None
+            for i, binding in enumerate(method.bindings):
+                # Variants use the strict pattern so that they never catch another method's
+                # `:verb` path; carriers the loose one so that every path of the binding gets CORS.
+                regex = template_regex(binding.template, strict=False)
+                for suffix, style in kinds:
+                    config = _transcoder(
+                        params, services, stream=style, max_request_bytes=max_request
+                    )
                     match = _method_match(template_regex(binding.template), binding.verb)
-                    if accept:
+                    if style:
                         match["headers"].append(
-                            {"name": "accept", "string_match": {"contains": accept}}
+                            {"name": "accept", "string_match": {"contains": style}}
                         )
-                    routes.append(
+                    variants.append(
                         {
                             "name": f"rest:{method.service}.{method.name}:{i}:{suffix}",
                             "match": match,
-                            "route": _route_action(params, service.svc, method),
+                            "route": action,
                             "typed_per_filter_config": _per_route_transcoder(config),
                         }
                     )
-    return routes
+                if regex not in seen:
+                    seen.add(regex)
+                    carriers.append(
+                        {
+                            "name": f"rest:{method.service}.{method.name}:{i}",
+                            "match": {"safe_regex": {"regex": regex}},
+                            "route": action,
+                        }
+                    )
+    return variants + carriers
 
 
 def routes(params: EdgeParams, services: list[Service]) -> list[JSON]:
+    """Native paths first (the router sees transcoded requests as `/pkg.Service/Method`)."""
     result: list[JSON] = [
         {
             "name": "healthz",
@@ -346,8 +370,7 @@ def routes(params: EdgeParams, services: list[Service]) -> list[JSON]:
                     "disabled": True,
                 }
             },
-        },
-        *_rest_routes(params, services),
+        }
     ]
     for service in services:
         for method in service.methods:
@@ -357,7 +380,7 @@ def routes(params: EdgeParams, services: list[Service]) -> list[JSON]:
                     {
                         "name": f"internal:{method.service}.{method.name}",
                         "match": {"path": method.grpc_path},
-                        "direct_response": _direct(404, "no route for this path"),
+                        "direct_response": _direct(404, NOT_FOUND_BODY),
                     }
                 )
     for service in services:
@@ -370,11 +393,20 @@ def routes(params: EdgeParams, services: list[Service]) -> list[JSON]:
                         "route": _route_action(params, service.svc, method),
                     }
                 )
+    # Native gRPC to a method the descriptor does not know: never routed (it may be internal).
+    result.append(
+        {
+            "name": "grpc_not_found",
+            "match": {"prefix": "/", "grpc": {}},
+            "direct_response": _direct(404, NOT_FOUND_BODY),
+        }
+    )
+    result.extend(_rest_routes(params, services))
     result.append(
         {
             "name": "not_found",
             "match": {"prefix": "/"},
-            "direct_response": _direct(404, "no route for this path"),
+            "direct_response": _direct(404, NOT_FOUND_BODY),
         }
     )
     return result
@@ -383,9 +415,7 @@ def routes(params: EdgeParams, services: list[Service]) -> list[JSON]:
 def route_config(params: EdgeParams, services: list[Service]) -> JSON:
     virtual_host: JSON = {"name": "edge", "domains": ["*"], "routes": routes(params, services)}
     if params.cors_allowed_origins:
-        virtual_host["typed_per_filter_config"] = {
-            CORS: _cors_policy(params.cors_allowed_origins)
-        }
+        virtual_host["typed_per_filter_config"] = {CORS: _cors_policy(params.cors_allowed_origins)}
     return {"name": "edge", "virtual_hosts": [virtual_host]}
 
 
@@ -393,9 +423,12 @@ def route_config(params: EdgeParams, services: list[Service]) -> JSON:
 
 
 def _not_grpc() -> JSON:
-    """Envoy's reply goes to a REST client: not native gRPC, or transcoded (original path set).
+    """Envoy's reply goes to a REST client: not native gRPC, or transcoded.
 
-    Native gRPC local replies are left alone: a JSON body would end up in grpc-message.
+    Native gRPC local replies are left alone: a JSON body would end up in grpc-message. A request
+    the transcoder already rewrote carries `content-type: application/grpc`, yet Envoy still
+    answers it as HTTP; the transcoder's `x-envoy-original-path` marks it (header_mutation drops
+    a client-sent copy).
     """
     return {
         "or_filter": {
@@ -410,7 +443,11 @@ def _not_grpc() -> JSON:
                         }
                     }
                 },
-                {"header_filter": {"header": {"name": "x-envoy-original-path", "present_match": True}}},
+                {
+                    "header_filter": {
+                        "header": {"name": "x-envoy-original-path", "present_match": True}
+                    }
+                },
             ]
         }
     }
@@ -439,7 +476,10 @@ def _cel(expression: str) -> JSON:
         "extension_filter": {
             "name": "envoy.access_loggers.extension_filters.cel",
             "typed_config": {
-                "@type": "type.googleapis.com/envoy.extensions.access_loggers.filters.cel.v3.ExpressionFilter",
+                "@type": (
+                    "type.googleapis.com/"
+                    "envoy.extensions.access_loggers.filters.cel.v3.ExpressionFilter"
+                ),
                 "expression": expression,
             },
         }
@@ -454,7 +494,10 @@ def local_reply_config() -> JSON:
             {
                 "filter": {
                     "and_filter": {
-                        "filters": [_not_grpc(), _cel(f"response.code_details.contains('{details}')")]
+                        "filters": [
+                            _not_grpc(),
+                            _cel(f"response.code_details.contains('{details}')"),
+                        ]
                     }
                 },
                 "body_format_override": _error_body(code, reason),
@@ -491,12 +534,14 @@ def access_log(params: EdgeParams) -> list[JSON]:
         {
             "name": "envoy.access_loggers.file",
             "typed_config": {
-                "@type": "type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog",
+                "@type": (
+                    "type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog"
+                ),
                 "path": params.access_log_path,
                 "log_format": {
                     "json_format": {
                         "time": "%START_TIME%",
-                        "method": f"%REQ({ORIGINAL_METHOD_HEADER.upper()})%",
+                        "method": "%REQ(X-ENVOY-ORIGINAL-METHOD?:METHOD)%",
                         "path": "%REQ(X-ENVOY-ORIGINAL-PATH?:PATH)%",
                         "grpc_method": "%REQ(:PATH)%",
                         "protocol": "%PROTOCOL%",
@@ -563,7 +608,9 @@ def _service_cluster(name: str, upstream: Upstream) -> JSON:
         "lb_policy": "ROUND_ROBIN",
         "typed_extension_protocol_options": {
             "envoy.extensions.upstreams.http.v3.HttpProtocolOptions": {
-                "@type": "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
+                "@type": (
+                    "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
+                ),
                 "explicit_http_config": {
                     "http2_protocol_options": {
                         "connection_keepalive": {"interval": "30s", "timeout": "5s"}

@@ -38,6 +38,8 @@ class MethodPolicy:
 @cache
 def _method_descriptor(full_method: str) -> MethodDescriptor | None:
     service_name, _, method_name = full_method.lstrip("/").partition("/")
+    if not service_name.startswith("inbetwin."):
+        return None  # health, reflection: infrastructure with no caller
     try:
         service = descriptor_pool.Default().FindServiceByName(service_name)
     except KeyError:
@@ -48,7 +50,7 @@ def _method_descriptor(full_method: str) -> MethodDescriptor | None:
 @cache
 def method_policy(full_method: str) -> MethodPolicy:
     method = _method_descriptor(full_method)
-    if method is None:  # health, reflection: infrastructure, no caller
+    if method is None:
         return MethodPolicy(needs_caller=False, validate=False)
     access = method_access(method)
     return MethodPolicy(needs_caller=access != options_pb2.ACCESS_PUBLIC, validate=True)
@@ -110,6 +112,10 @@ class RequestPipeline(grpc.aio.ServerInterceptor):
             except grpc.aio.AbortError:
                 code = context.code() or grpc.StatusCode.UNKNOWN
                 raise
+            except NotImplementedError:
+                # The generated base servicer's answer for an RPC not built yet.
+                code = grpc.StatusCode.UNIMPLEMENTED
+                await context.abort(code, f"{method} is not implemented yet")
             except Exception:
                 code = grpc.StatusCode.INTERNAL
                 log.exception("unhandled error", extra={"rpc": method})
@@ -137,6 +143,10 @@ class RequestPipeline(grpc.aio.ServerInterceptor):
             except grpc.aio.AbortError:
                 code = context.code() or grpc.StatusCode.UNKNOWN
                 raise
+            except NotImplementedError:
+                # The generated base servicer's answer for an RPC not built yet.
+                code = grpc.StatusCode.UNIMPLEMENTED
+                await context.abort(code, f"{method} is not implemented yet")
             except Exception:
                 code = grpc.StatusCode.INTERNAL
                 log.exception("unhandled error", extra={"rpc": method})

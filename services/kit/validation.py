@@ -435,7 +435,11 @@ def _string_format_check(
 
 
 def is_email(value: str) -> bool:
-    """A practical address check: `local@domain`, lengths per RFC 5321, IDN domains allowed."""
+    """A practical address check: `local@domain`, lengths per RFC 5321, IDN domains allowed.
+
+    Surrounding whitespace is tolerated: services normalise it away (users paste addresses).
+    """
+    value = value.strip()
     if len(value) > 254 or value.count("@") != 1:
         return False
     local, domain = value.split("@")

@@ -45,7 +45,9 @@ def edge_params(topology: Topology, state: StatePaths) -> EdgeParams:
         listen_host=topology.host,
         listen_port=topology.envoy_port,
         admin_port=topology.envoy_admin_port,
-        upstreams={name: Upstream(topology.host, topology.service_ports[name]) for name in SERVICES},
+        upstreams={
+            name: Upstream(topology.host, topology.service_ports[name]) for name in SERVICES
+        },
         descriptor_path=DESCRIPTOR_PATH,
         jwt_issuer=topology.jwt_issuer,
         jwt_audience=topology.jwt_audience,

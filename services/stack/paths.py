@@ -16,7 +16,12 @@ STATE_DIR_ENV = "INBETWIN_STATE_DIR"
 def default_state_dir() -> Path:
     """`$INBETWIN_STATE_DIR`, else `<repo>/.state`."""
     configured = os.environ.get(STATE_DIR_ENV)
-    return Path(configured).expanduser() if configured else REPO_ROOT / ".state"
+    return Path(configured).expanduser().resolve() if configured else REPO_ROOT / ".state"
+
+
+def resolve_state_dir(state_dir: Path | str | None) -> Path:
+    """An absolute state folder (children run with another working directory)."""
+    return Path(state_dir).expanduser().resolve() if state_dir else default_state_dir()
 
 
 def venv_executable(name: str) -> Path:

@@ -30,7 +30,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import asyncpg  # type: ignore[import-untyped]
+import asyncpg
 
 from services.edge.params import SERVICES
 from services.stack.paths import StatePaths
@@ -41,7 +41,7 @@ from services.stack.waiting import StartupError
 PG_MAJOR_ENV = "INBETWIN_PG_MAJOR"
 DEFAULT_MAJOR = 18
 INSTALL_DIRS = {16: "pginstall", 18: "pginstall18"}
-ROOT_BASE = Path("/var/tmp/inbetwin-pg")
+ROOT_BASE = Path("/var/tmp/inbetwin-pg")  # noqa: S108 - root-owned, checked before use
 RUN_AS_USER = "nobody"
 RUN_AS_GROUP = "nogroup"
 DATABASES = SERVICES
@@ -144,26 +144,36 @@ def _make_private_dir(path: Path, owner: RunAs | None) -> None:
 
 
 def _ensure_root_base() -> None:
-    """/var/tmp/inbetwin-pg: root-owned, 0755 (refuse one planted by another user)."""
+    """ROOT_BASE: root-owned, mode 0755 (refuse a folder planted there by another user)."""
     ROOT_BASE.mkdir(mode=0o755, parents=True, exist_ok=True)
     info = os.lstat(ROOT_BASE)
     if not ROOT_BASE.is_dir() or ROOT_BASE.is_symlink() or info.st_uid != 0:
         raise StartupError(f"{ROOT_BASE} exists but is not a root-owned folder; remove it")
-    os.chmod(ROOT_BASE, 0o755)
+    os.chmod(ROOT_BASE, 0o755)  # noqa: S103 - nobody must traverse it
 
 
 def _can_execute(user: RunAs, install: Path) -> bool:
-    try:
-        result = subprocess.run(
-            [*user.prefix, str(install / "bin" / "postgres"), "--version"],
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            timeout=30,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    return result.returncode == 0
+    """Whether `user` can run Postgres from `install`: the path checks (access(2), which
+    Postgres itself uses to find its own binary and share/lib folders) and a real exec. An exec
+    alone is not enough: on these VMs it succeeded through a folder nobody cannot enter, and
+    postgres then failed with "invalid binary ... Permission denied"."""
+    binary = install / "bin" / "postgres"
+    needed = [
+        ("-x", binary),
+        ("-r", install / "share" / "postgresql" / "postgres.bki"),
+        ("-r", install / "lib" / "postgresql" / "vector.so"),
+    ]
+    tests = [arg for flag, path in needed for arg in ("-a", flag, str(path))][1:]
+    for argv in ([*user.prefix, "test", *tests], [*user.prefix, str(binary), "--version"]):
+        try:
+            result = subprocess.run(
+                argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=30, check=False
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            return False
+        if result.returncode != 0:
+            return False
+    return True
 
 
 def _world_readable_copy(install: Path) -> Path:
@@ -177,7 +187,7 @@ def _world_readable_copy(install: Path) -> Path:
     try:
         shutil.copytree(install, staging / "tree", symlinks=True)
         for folder, _dirs, files in os.walk(staging / "tree"):
-            os.chmod(folder, 0o755)
+            os.chmod(folder, 0o755)  # noqa: S103 - the point: readable by nobody
             for name in files:
                 path = Path(folder) / name
                 if not path.is_symlink():
@@ -212,9 +222,7 @@ def prepare(layout: PostgresLayout, state: StatePaths) -> PostgresLayout:
     copy = _world_readable_copy(layout.install)
     if not _can_execute(user, copy):
         raise StartupError(f"{RUN_AS_USER} cannot run Postgres, even from the copy in {copy}")
-    return PostgresLayout(
-        copy, layout.home, layout.data_dir, layout.socket_dir, user, layout.major
-    )
+    return PostgresLayout(copy, layout.home, layout.data_dir, layout.socket_dir, user, layout.major)
 
 
 def _env() -> dict[str, str]:
@@ -289,7 +297,7 @@ async def _connect_when_ready(
     while True:
         try:
             return await asyncpg.connect(dsn(port), timeout=2)
-        except (OSError, asyncpg.PostgresError, asyncio.TimeoutError) as error:
+        except (TimeoutError, OSError, asyncpg.PostgresError) as error:
             last = error
         if not process.alive():
             raise StartupError(
@@ -303,9 +311,9 @@ async def _connect_when_ready(
 
 
 async def _ensure_databases(
-    port: int, process: ManagedProcess, timeout: float, cancel: threading.Event
+    port: int, process: ManagedProcess, deadline: float, cancel: threading.Event
 ) -> None:
-    connection = await _connect_when_ready(port, process, time.monotonic() + timeout, cancel)
+    connection = await _connect_when_ready(port, process, deadline, cancel)
     try:
         existing = {row[0] for row in await connection.fetch("SELECT datname FROM pg_database")}
         for name in DATABASES:
@@ -328,16 +336,16 @@ def wait_ready_and_create_databases(
 
     Runs its own event loop: call it from a thread without a running loop.
     """
-    asyncio.run(_ensure_databases(port, process, timeout, cancel))
+    asyncio.run(_ensure_databases(port, process, time.monotonic() + timeout, cancel))
 
 
-def remove_cluster(layout: PostgresLayout, state: StatePaths) -> None:
-    """Delete the cluster and its socket folder (tests use it to clean up after themselves)."""
+def remove_outside_state(layout: PostgresLayout, state: StatePaths) -> None:
+    """Delete what Postgres keeps outside the state folder: the cluster under /var/tmp when
+    root, the socket folder otherwise (tests use it to clean up after themselves)."""
     if layout.run_as is not None:
         shutil.rmtree(layout.home, ignore_errors=True)
         link = state.postgres / "data"
         if link.is_symlink():
             link.unlink()
     else:
-        shutil.rmtree(layout.data_dir, ignore_errors=True)
         shutil.rmtree(layout.socket_dir, ignore_errors=True)

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from services.stack.files import read_json, write_json_atomic
 
-_KEY_ENCRYPTION_KEY = "auth_key_encryption_key"
-_TOKEN_ENCRYPTION_KEYS = "social_token_encryption_keys"
+_AUTH_FIELD = "auth_key_encryption_key"
+_SOCIAL_FIELD = "social_token_encryption_keys"
 
 
 def new_key() -> str:
@@ -33,14 +33,14 @@ def load_or_create(path: Path) -> Secrets:
         {k: v for k, v in data.items() if isinstance(v, str)} if isinstance(data, dict) else {}
     )
     wanted = {
-        _KEY_ENCRYPTION_KEY: stored.get(_KEY_ENCRYPTION_KEY) or new_key(),
-        _TOKEN_ENCRYPTION_KEYS: stored.get(_TOKEN_ENCRYPTION_KEYS) or f"k1:{new_key()}",
+        _AUTH_FIELD: stored.get(_AUTH_FIELD) or new_key(),
+        _SOCIAL_FIELD: stored.get(_SOCIAL_FIELD) or f"k1:{new_key()}",
     }
     if {**stored, **wanted} != stored:
         write_json_atomic(path, {**stored, **wanted}, mode=0o600)
     elif path.stat().st_mode & 0o077:
         os.chmod(path, 0o600)
     return Secrets(
-        key_encryption_key=wanted[_KEY_ENCRYPTION_KEY],
-        token_encryption_keys=wanted[_TOKEN_ENCRYPTION_KEYS],
+        key_encryption_key=wanted[_AUTH_FIELD],
+        token_encryption_keys=wanted[_SOCIAL_FIELD],
     )

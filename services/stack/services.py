@@ -33,9 +33,7 @@ def _command(name: str, action: str) -> list[str]:
     return [sys.executable, "-m", f"services.{name}", action]
 
 
-def migrate(
-    name: str, env: Mapping[str, str], state: StatePaths, cancel: threading.Event
-) -> None:
+def migrate(name: str, env: Mapping[str, str], state: StatePaths, cancel: threading.Event) -> None:
     """Run the service's migrations to completion; exit code 0 expected."""
     log = state.log(name)
     code = run_to_completion(
@@ -61,23 +59,58 @@ def spawn_server(name: str, env: Mapping[str, str], state: StatePaths) -> Manage
     )
 
 
-def serving(address: str, timeout: float = 1.0) -> bool:
+# Answers that will not turn into SERVING by waiting longer.
+PERMANENT_CODES = frozenset(
+    {
+        grpc.StatusCode.UNAUTHENTICATED,
+        grpc.StatusCode.PERMISSION_DENIED,
+        grpc.StatusCode.UNIMPLEMENTED,
+        grpc.StatusCode.NOT_FOUND,
+    }
+)
+
+
+class HealthProbe:
+    """grpc.health.v1.Health/Check for the overall service (""), remembering the last answer."""
+
+    def __init__(self, name: str, address: str) -> None:
+        self.name = name
+        self.address = address
+        self.last = "no answer yet"
+
+    def __call__(self) -> bool:
+        with grpc.insecure_channel(self.address) as channel:
+            stub = health_pb2_grpc.HealthStub(channel)
+            try:
+                reply = stub.Check(health_pb2.HealthCheckRequest(service=""), timeout=1.0)
+            except grpc.RpcError as error:
+                code = error.code() if isinstance(error, grpc.Call) else None
+                self.last = f"{code}: {error.details() if isinstance(error, grpc.Call) else error}"
+                if code in PERMANENT_CODES:
+                    raise StartupError(
+                        f"service {self.name} at {self.address}: health check answered "
+                        f"{self.last} (it must be callable without credentials)"
+                    ) from error
+                return False
+            self.last = health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)
+            return bool(reply.status == health_pb2.HealthCheckResponse.SERVING)
+
+
+def serving(address: str) -> bool:
     """True when the gRPC server at `address` reports SERVING for the overall service ("")."""
-    with grpc.insecure_channel(address) as channel:
-        stub = health_pb2_grpc.HealthStub(channel)
-        try:
-            reply = stub.Check(health_pb2.HealthCheckRequest(service=""), timeout=timeout)
-        except grpc.RpcError:
-            return False
-        return bool(reply.status == health_pb2.HealthCheckResponse.SERVING)
+    try:
+        return HealthProbe("service", address)()
+    except StartupError:
+        return False
 
 
 def wait_healthy(
     name: str, address: str, process: ManagedProcess, timeout: float, cancel: threading.Event
 ) -> None:
+    probe = HealthProbe(name, address)
     wait_until(
-        lambda: serving(address),
-        what=f"service {name} at {address}",
+        probe,
+        what=lambda: f"service {name} at {address} (last health answer: {probe.last})",
         timeout=timeout,
         cancel=cancel,
         process=process,

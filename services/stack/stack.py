@@ -5,6 +5,10 @@ Start-up runs in phases, each phase's components in parallel threads:
 2. every service: `migrate` to completion, then `serve`, then gRPC health SERVING;
 3. Envoy, rendered from the service ports, until its admin /ready answers.
 Any failure (or Ctrl-C) stops everything already started, in reverse order.
+
+Every long-lived process is spawned from one thread that lives as long as the stack: Envoy sets
+PR_SET_PDEATHSIG, which fires when the *thread* that forked it exits, so an Envoy spawned from a
+short-lived worker thread gets SIGTERM as soon as that thread finishes (seen here, Envoy 1.40).
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from services.stack import services as service_processes
 from services.stack.environment import service_environment
 from services.stack.files import write_json_atomic
 from services.stack.ownership import StateLock, clear_owner, write_owner
-from services.stack.paths import REPO_ROOT, StatePaths, default_state_dir
+from services.stack.paths import REPO_ROOT, StatePaths, resolve_state_dir
 from services.stack.ports import PortBook
 from services.stack.processes import DEFAULT_GRACE_SECONDS, ManagedProcess, recorded, stop_all
 from services.stack.secret_store import load_or_create
@@ -67,7 +71,7 @@ class Stack:
         grace: float = DEFAULT_GRACE_SECONDS,
         on_event: Callable[[str], None] | None = None,
     ) -> None:
-        self.paths = StatePaths(Path(state_dir) if state_dir else default_state_dir())
+        self.paths = StatePaths(resolve_state_dir(state_dir))
         self.services: tuple[str, ...] = tuple(SERVICES if services is None else services)
         unknown = sorted(set(self.services) - set(SERVICES))
         if unknown:
@@ -86,7 +90,10 @@ class Stack:
         self._processes: dict[str, ManagedProcess] = {}
         self._guard = threading.Lock()
         self._cancel = threading.Event()
+        self._spawner: ThreadPoolExecutor | None = None
         self._started_at = 0.0
+        self._started_services: tuple[str, ...] = ()
+        self._started_edge = False
 
     # ---- lifecycle -------------------------------------------------------------------------
 
@@ -110,6 +117,9 @@ class Stack:
         back = [p for name, p in processes.items() if name in INFRA]
         stop_all(front, self.grace)
         stop_all(back, self.grace)
+        if self._spawner is not None:
+            self._spawner.shutdown(wait=True)
+            self._spawner = None
         (self.paths.run / ENDPOINTS_FILE).unlink(missing_ok=True)
         if self._lock.try_acquire():  # only touch the owner record while we hold the lock
             clear_owner(self.paths.run)
@@ -124,9 +134,10 @@ class Stack:
 
     def remove_external_data(self) -> None:
         """Delete what lives outside the state folder (the cluster under /var/tmp when root,
-        the socket folder): tests call it after `stop()` so nothing piles up there."""
+        the socket folder): tests call it after `stop()` so nothing piles up there. Never
+        call it for a state folder whose data you want to keep."""
         layout = postgres.layout_for(self.paths, self.pg_major)
-        postgres.remove_cluster(layout, self.paths)
+        postgres.remove_outside_state(layout, self.paths)
 
     def __enter__(self) -> Stack:
         self.start()
@@ -192,18 +203,21 @@ class Stack:
         return env
 
     def endpoints(self) -> dict[str, str]:
+        """The addresses of what the last start ran (written to <state>/run/endpoints.json)."""
         topology = self.topology
         found = {
-            "rest": topology.public_url,
-            "grpc": topology.edge_address,
-            "envoy_admin": topology.envoy_admin_url,
             "postgres": topology.postgres_dsn(),
             "redis": topology.redis_url,
             "nats": topology.nats_url,
             "nats_monitor": topology.nats_monitor_url,
             "logs": str(self.paths.logs),
         }
-        found.update({f"service.{name}": topology.service_address(name) for name in SERVICES})
+        if self._started_edge:
+            found["rest"] = topology.public_url
+            found["grpc"] = topology.edge_address
+            found["envoy_admin"] = topology.envoy_admin_url
+        for name in self._started_services:
+            found[f"service.{name}"] = topology.service_address(name)
         return found
 
     # ---- start-up --------------------------------------------------------------------------
@@ -227,12 +241,15 @@ class Stack:
         self.timings = {}
         self.elapsed = None
         self._cancel.clear()
+        self._started_services = tuple(services)
+        self._started_edge = edge
         self.paths.create()
         if not self._lock.try_acquire():
             raise StackError(
                 f"a stack is already running from {self.paths.root}: `inbetwin down` stops it"
             )
         try:
+            self._spawner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="stack-spawner")
             self._stop_leftovers()
             write_owner(self.paths.run)
             ports = PortBook(self.paths.ports_file).allocate(port_names())
@@ -301,7 +318,11 @@ class Stack:
         self.timings[name] = time.monotonic() - self._started_at
         self._event(f"{name} ready ({self.timings[name]:.1f} s)")
 
-    def _register(self, process: ManagedProcess) -> ManagedProcess:
+    def _spawn(self, start: Callable[[], ManagedProcess]) -> ManagedProcess:
+        """Run `start` on the spawner thread (see the module docstring) and track the result."""
+        if self._spawner is None:
+            raise StackError("the stack is stopping")
+        process = self._spawner.submit(start).result()
         with self._guard:
             self._processes[process.name] = process
         return process
@@ -311,25 +332,27 @@ class Stack:
         if postgres.initdb_if_needed(layout, self.paths.log(postgres.NAME), self._cancel):
             self._event(f"postgres {layout.major}: new cluster in {layout.data_dir}")
         port = self.topology.postgres_port
-        process = self._register(postgres.spawn_server(layout, port, self.paths))
+        process = self._spawn(lambda: postgres.spawn_server(layout, port, self.paths))
         postgres.wait_ready_and_create_databases(port, process, self.timeout, self._cancel)
 
     def _start_redis(self) -> None:
         port = self.topology.redis_port
-        process = self._register(redis_server.spawn_server(port, self.paths))
+        process = self._spawn(lambda: redis_server.spawn_server(port, self.paths))
         redis_server.wait_ready(port, process, self.timeout, self._cancel)
 
     def _start_nats(self) -> None:
         topology = self.topology
-        process = self._register(
-            nats_server.spawn_server(topology.nats_port, topology.nats_monitor_port, self.paths)
+        process = self._spawn(
+            lambda: nats_server.spawn_server(
+                topology.nats_port, topology.nats_monitor_port, self.paths
+            )
         )
         nats_server.wait_ready(topology.nats_monitor_port, process, self.timeout, self._cancel)
 
     def _service_job(self, name: str, env: Mapping[str, str]) -> Callable[[], None]:
         def job() -> None:
             service_processes.migrate(name, env, self.paths, self._cancel)
-            process = self._register(service_processes.spawn_server(name, env, self.paths))
+            process = self._spawn(lambda: service_processes.spawn_server(name, env, self.paths))
             address = self.topology.service_address(name)
             service_processes.wait_healthy(name, address, process, self.timeout, self._cancel)
 
@@ -338,5 +361,7 @@ class Stack:
     def _start_envoy(self, config: str) -> None:
         topology = self.topology
         config_path = envoy.write_config(config, self.paths)
-        process = self._register(envoy.spawn_server(config_path, topology.envoy_port, self.paths))
+        process = self._spawn(
+            lambda: envoy.spawn_server(config_path, topology.envoy_port, self.paths)
+        )
         envoy.wait_ready(topology.envoy_admin_port, process, self.timeout, self._cancel)

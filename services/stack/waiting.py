@@ -19,30 +19,36 @@ class StartupError(RuntimeError):
 def wait_until(
     check: Callable[[], bool],
     *,
-    what: str,
+    what: str | Callable[[], str],
     timeout: float,
     cancel: threading.Event,
     process: ManagedProcess | None = None,
     interval: float = 0.05,
 ) -> None:
-    """Call `check` until it returns True. Exceptions from `check` count as "not yet"."""
+    """Call `check` until it returns True. A StartupError from `check` is final; any other
+    exception counts as "not yet". `what` may be a callable, evaluated for the error message."""
     deadline = time.monotonic() + timeout
     while True:
         try:
             if check():
                 return
+        except StartupError:
+            raise
         except Exception:  # noqa: S110 - not ready yet
             pass
+        label = what if isinstance(what, str) else what()
         if process is not None and not process.alive():
             raise StartupError(
-                f"{what}: {process.name} exited with code {process.exit_code()}; "
+                f"{label}: {process.name} exited with code {process.exit_code()}; "
                 f"last lines of {process.log_path}:\n{tail(process.log_path)}"
             )
         if time.monotonic() >= deadline:
-            log = f"; last lines of {process.log_path}:\n{tail(process.log_path)}" if process else ""
-            raise StartupError(f"{what}: not ready after {timeout:.0f} s{log}")
+            log = (
+                f"; last lines of {process.log_path}:\n{tail(process.log_path)}" if process else ""
+            )
+            raise StartupError(f"{label}: not ready after {timeout:.0f} s{log}")
         if cancel.wait(interval):
-            raise InterruptedError(f"{what}: start-up interrupted")
+            raise InterruptedError(f"{label}: start-up interrupted")
 
 
 def http_ok(url: str, timeout: float = 1.0) -> bool:

@@ -1,0 +1,3 @@
+from services.kit.migrations_env import run_env
+
+run_env()

@@ -1,0 +1,1 @@
+"""Local stand-ins for external APIs, speaking their real wire formats."""
