@@ -79,6 +79,13 @@ status: $(STAMP) ## Show which parts of the local platform are running
 test: check ## Static checks, then the whole test suite against real local servers
 	$(BIN)/pytest
 
+.PHONY: bench-gateway
+bench-gateway: $(STAMP) ## REST via Envoy vs gRPC via Envoy vs direct gRPC, same RPC, same run
+	$(PY) -m bench.gateway
+
+.PHONY: bench
+bench: bench-gateway ## Every benchmark (more join as their issues land)
+
 .PHONY: test-fast
 test-fast: $(STAMP) ## Only the tests (no static checks)
 	$(BIN)/pytest

@@ -132,6 +132,15 @@ class Stack:
         with self._guard:
             return {name: process.alive() for name, process in self._processes.items()}
 
+    def kill(self, name: str) -> None:
+        """SIGKILL one running component (a service name, or postgres/redis/nats/envoy), as a
+        crash would; for failure tests."""
+        with self._guard:
+            process = self._processes.get(name)
+        if process is None:
+            raise StackError(f"{name} is not running in this stack")
+        process.kill()
+
     def remove_external_data(self) -> None:
         """Delete what lives outside the state folder (the cluster under /var/tmp when root,
         the socket folder): tests call it after `stop()` so nothing piles up there. Never
