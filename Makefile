@@ -57,8 +57,8 @@ fmt: $(STAMP) ## Format Python and proto files
 	$(BIN)/buf format -w proto
 
 .PHONY: typecheck
-typecheck: $(STAMP) ## mypy (strict) over services/, tools/ and tests/
-	$(BIN)/mypy services tools tests
+typecheck: $(STAMP) ## mypy (strict) over services/, tools/, tests/ and bench/
+	$(BIN)/mypy services tools tests bench
 
 .PHONY: check
 check: check-gen proto-lint lint typecheck ## Every static check CI runs

@@ -130,8 +130,8 @@ async def bench(stack: Stack, seconds: float, concurrency: int) -> list[tuple[in
             results.append((in_flight, await run(name, calls, seconds)))
         for c in rest_clients:
             await c.close()
-    await direct_channel.close()
-    await edge_channel.close()
+    await direct_channel.close(None)
+    await edge_channel.close(None)
     return results
 
 
