@@ -22,7 +22,7 @@ from services.stack import Stack
 from tests.conftest import StartStack
 from tests.standins.telegram import TelegramStandIn
 
-FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "platforms"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "platforms"
 _update_ids = itertools.count(int(time.time()))
 _chat_ids = itertools.count(5_000_000_001)
 

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "platforms"
 SHARED_FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "platforms"
 
 

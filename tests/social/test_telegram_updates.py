@@ -32,8 +32,9 @@ def _at(seconds: int) -> datetime:
 
 
 def test_the_copies_cover_and_equal_every_shared_telegram_sample() -> None:
-    if not SHARED_FIXTURES.is_dir():
-        pytest.skip("../shared/fixtures/platforms is not next to this clone")
+    assert SHARED_FIXTURES.is_dir(), (
+        f"{SHARED_FIXTURES} (the shared samples) must sit beside the clone"
+    )
     shared = {p.name: p.read_bytes() for p in SHARED_FIXTURES.glob("telegram_*.json")}
     copies = {p.name: p.read_bytes() for p in FIXTURES.glob("telegram_*.json")}
     assert copies == shared
