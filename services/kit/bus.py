@@ -51,6 +51,14 @@ class ConsumerSpec:
     concurrency: int = 16
 
 
+class RetryLaterError(Exception):
+    """Raised by a handler that must be called again after `seconds` (a platform's 429)."""
+
+    def __init__(self, seconds: float, reason: str = "retry later") -> None:
+        super().__init__(reason)
+        self.seconds = seconds
+
+
 class EventBus:
     """A JetStream connection with typed publish and consumer loops."""
 
@@ -208,6 +216,12 @@ class EventBus:
             return
         try:
             await handler(event)
+        except RetryLaterError as later:
+            if delivered >= spec.max_deliver:
+                await self._dead_letter(msg, spec, f"retries exhausted: {later}")
+                return
+            await msg.nak(delay=max(0.0, later.seconds))
+            return
         except Exception as error:
             if delivered >= spec.max_deliver:
                 await self._dead_letter(msg, spec, repr(error))
@@ -236,7 +250,8 @@ class EventBus:
         self._stopping.set()
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+        # drain() can hang while a subscription still holds queued messages: bound it.
         with contextlib.suppress(Exception):
-            await self._client.drain()
+            await asyncio.wait_for(self._client.drain(), timeout=5.0)
         if not self._client.is_closed:
             await self._client.close()

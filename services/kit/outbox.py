@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
+from datetime import timedelta
 
 import sqlalchemy as sa
 from google.protobuf.message import Message
@@ -19,6 +21,9 @@ from services.kit.events import event_id_of, subject_of
 from services.kit.tables import inbox_table, outbox_table
 
 log = logging.getLogger("inbetwin.outbox")
+
+PUBLISHED_RETENTION = timedelta(days=1)
+PRUNE_INTERVAL_SECONDS = 300.0
 
 _metadata = sa.MetaData()
 OUTBOX = outbox_table(_metadata)
@@ -95,8 +100,12 @@ class OutboxRelay:
                 await self._task
 
     async def _run(self) -> None:
+        next_prune = 0.0
         while not self._stopping:
             try:
+                if time.monotonic() >= next_prune:
+                    await self.prune_published()
+                    next_prune = time.monotonic() + PRUNE_INTERVAL_SECONDS
                 published = await self.publish_pending()
             except Exception:
                 log.exception("outbox relay failed; retrying")
@@ -107,6 +116,14 @@ class OutboxRelay:
             self._wakeup.clear()
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._wakeup.wait(), self._poll_interval)
+
+    async def prune_published(self) -> int:
+        """Delete rows published more than PUBLISHED_RETENTION ago (kept a while for audits)."""
+        async with self._engine.begin() as connection:
+            result = await connection.execute(
+                sa.delete(OUTBOX).where(OUTBOX.c.published_at < sa.func.now() - PUBLISHED_RETENTION)
+            )
+        return int(result.rowcount)
 
     async def publish_pending(self) -> int:
         """Publish one batch of pending events; returns how many were published."""

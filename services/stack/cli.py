@@ -1,4 +1,4 @@
-"""`inbetwin up | down | status`: the local stack from the command line (`make up` runs `up`)."""
+"""`inbetwin up | down | status | url`: the local stack from the command line (`make up` runs `up`)."""
 
 from __future__ import annotations
 
@@ -113,6 +113,17 @@ def _status(args: argparse.Namespace) -> int:
     return 0 if current.running else 3
 
 
+def _url(args: argparse.Namespace) -> int:
+    """Print one endpoint of the running stack, for scripts: `API=$(inbetwin url rest)`."""
+    paths = StatePaths(resolve_state_dir(args.state_dir))
+    value = control.status(paths).endpoints.get(args.name)
+    if value is None:
+        print(f"no endpoint {args.name!r}: is the stack up?", file=sys.stderr)
+        return 3
+    print(value)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="inbetwin", description="inBeTwin local stack")
     parser.add_argument(
@@ -139,6 +150,9 @@ def build_parser() -> argparse.ArgumentParser:
         handler=_down
     )
     commands.add_parser("status", help="show what is running").set_defaults(handler=_status)
+    url = commands.add_parser("url", help="print one endpoint (rest, grpc, service.auth, ...)")
+    url.add_argument("name", nargs="?", default="rest")
+    url.set_defaults(handler=_url)
     return parser
 
 
