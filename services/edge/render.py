@@ -130,6 +130,7 @@ def _header_mutation() -> JSON:
         "mutations": {
             "request_mutations": [
                 {"remove": "x-user-id"},
+                {"remove": "x-session-id"},
                 # Set by the transcoder (the REST path and method); the access log reads them.
                 {"remove": "x-envoy-original-path"},
                 {"remove": "x-envoy-original-method"},
@@ -214,7 +215,10 @@ def _jwt_authn(params: EdgeParams, services: list[Service]) -> JSON:
                     "async_fetch": {"fast_listener": False, "failed_refetch_duration": "1s"},
                 },
                 "forward": False,
-                "claim_to_headers": [{"header_name": "x-user-id", "claim_name": "sub"}],
+                "claim_to_headers": [
+                    {"header_name": "x-user-id", "claim_name": "sub"},
+                    {"header_name": "x-session-id", "claim_name": "sid"},
+                ],
                 "jwt_cache_config": {"jwt_cache_size": 1000},
             }
         },

@@ -276,3 +276,80 @@ async def test_key_rotation_needs_no_edge_restart(rest: httpx.AsyncClient, platf
     for token in (old_token, new_token):
         me = await rest.get("/api/v1/auth/me", headers=_bearer(token))
         assert me.status_code == 200, me.text
+
+
+async def test_logout_ends_this_session_only(rest: httpx.AsyncClient) -> None:
+    email = _email()
+    first = await register(rest, email)
+    second = (
+        await rest.post(
+            "/api/v1/auth/login", json={"email": email, "password": "correct horse battery"}
+        )
+    ).json()
+    out = await rest.post(
+        "/api/v1/auth/logout", json={}, headers=_bearer(first["tokens"]["access_token"])
+    )
+    assert out.status_code == 200, out.text
+    assert out.json()["revoked_sessions"] == 1
+    dead = await rest.post(
+        "/api/v1/auth/token:refresh", json={"refresh_token": first["tokens"]["refresh_token"]}
+    )
+    assert dead.status_code == 401
+    alive = await rest.post(
+        "/api/v1/auth/token:refresh", json={"refresh_token": second["tokens"]["refresh_token"]}
+    )
+    assert alive.status_code == 200
+
+
+async def test_logout_everywhere(rest: httpx.AsyncClient) -> None:
+    email = _email()
+    first = await register(rest, email)
+    second = (
+        await rest.post(
+            "/api/v1/auth/login", json={"email": email, "password": "correct horse battery"}
+        )
+    ).json()
+    out = await rest.post(
+        "/api/v1/auth/logout",
+        json={"all_sessions": True},
+        headers=_bearer(first["tokens"]["access_token"]),
+    )
+    assert out.json()["revoked_sessions"] == 2
+    for tokens in (first["tokens"], second["tokens"]):
+        refreshed = await rest.post(
+            "/api/v1/auth/token:refresh", json={"refresh_token": tokens["refresh_token"]}
+        )
+        assert refreshed.status_code == 401
+
+
+async def test_wrong_json_types_are_400_naming_the_field(rest: httpx.AsyncClient) -> None:
+    response = await rest.post(
+        "/api/v1/auth/register",
+        json={"email": "a@example.com", "password": "12345678", "display_name": {"first": "A"}},
+    )
+    assert response.status_code == 400
+    assert "display_name" in response.json()["message"]
+    numbers = await rest.get("/api/v1/auth/plans?page_size=many")
+    assert numbers.status_code == 400
+    assert "page_size" in numbers.json()["message"]
+
+
+async def test_update_me_with_a_field_mask(rest: httpx.AsyncClient) -> None:
+    body = await register(rest)
+    headers = _bearer(body["tokens"]["access_token"])
+    updated = await rest.patch(
+        "/api/v1/auth/me?update_mask=display_name,time_zone",
+        json={"display_name": "Anna", "time_zone": "Europe/Moscow", "locale": "ignored"},
+        headers=headers,
+    )
+    assert updated.status_code == 200, updated.text
+    user = updated.json()["user"]
+    assert (user["display_name"], user["time_zone"], user["locale"]) == (
+        "Anna",
+        "Europe/Moscow",
+        "",
+    )
+    refused = await rest.patch(
+        "/api/v1/auth/me?update_mask=email", json={"email": "x@y.z"}, headers=headers
+    )
+    assert refused.status_code == 400

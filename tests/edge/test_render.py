@@ -264,6 +264,7 @@ def test_filter_order(descriptor: Path, origins: tuple[str, ...]) -> None:
     ]
     mutations = _filter(config, "envoy.filters.http.header_mutation")["mutations"]
     assert {"remove": "x-user-id"} in mutations["request_mutations"]
+    assert {"remove": "x-session-id"} in mutations["request_mutations"]
     vhost = _hcm(config)["route_config"]["virtual_hosts"][0]
     assert ("typed_per_filter_config" in vhost) == bool(origins)
 
@@ -291,7 +292,10 @@ def test_jwt_rules_follow_the_access_option(descriptor: Path) -> None:
     jwt_config = _filter(config, "envoy.filters.http.jwt_authn")
     rules = jwt_config["rules"]
     provider = jwt_config["providers"][next(iter(jwt_config["providers"]))]
-    assert provider["claim_to_headers"] == [{"header_name": "x-user-id", "claim_name": "sub"}]
+    assert provider["claim_to_headers"] == [
+        {"header_name": "x-user-id", "claim_name": "sub"},
+        {"header_name": "x-session-id", "claim_name": "sid"},
+    ]
     assert provider["forward"] is False
     assert provider["jwt_cache_config"]["jwt_cache_size"] > 0
     assert provider["remote_jwks"]["async_fetch"]["fast_listener"] is False
