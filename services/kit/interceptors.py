@@ -6,6 +6,7 @@ contracts' descriptors, so the rules live in one place: the .proto files.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
@@ -98,63 +99,48 @@ class RequestPipeline(grpc.aio.ServerInterceptor):
                 raise invalid_argument(violations)
         return set_caller(caller)
 
+    @contextlib.asynccontextmanager
+    async def _call(
+        self, method: str, policy: MethodPolicy, request: Any, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[None]:
+        """One RPC's scope: identity and validation on entry; errors mapped; one log line."""
+        started = time.perf_counter()
+        token = None
+        code = grpc.StatusCode.OK
+        try:
+            token = self._enter(policy, request, context)
+            yield
+        except ServiceError as error:
+            code = error.code
+            await _abort(context, error, self._domain)
+        except grpc.aio.AbortError:
+            code = context.code() or grpc.StatusCode.UNKNOWN
+            raise
+        except NotImplementedError:
+            # The generated base servicer's answer for an RPC not built yet.
+            code = grpc.StatusCode.UNIMPLEMENTED
+            await context.abort(code, f"{method} is not implemented yet")
+        except Exception:
+            code = grpc.StatusCode.INTERNAL
+            log.exception("unhandled error", extra={"rpc": method})
+            await context.abort(grpc.StatusCode.INTERNAL, "internal error")
+        finally:
+            if token is not None:
+                reset_caller(token)
+            self._log(method, code, started, context)
+
     def _wrap_unary(self, method: str, policy: MethodPolicy, behavior: Any) -> Any:
         async def wrapped(request: Any, context: grpc.aio.ServicerContext) -> Any:
-            started = time.perf_counter()
-            token = None
-            code = grpc.StatusCode.OK
-            try:
-                token = self._enter(policy, request, context)
+            async with self._call(method, policy, request, context):
                 return await behavior(request, context)
-            except ServiceError as error:
-                code = error.code
-                await _abort(context, error, self._domain)
-            except grpc.aio.AbortError:
-                code = context.code() or grpc.StatusCode.UNKNOWN
-                raise
-            except NotImplementedError:
-                # The generated base servicer's answer for an RPC not built yet.
-                code = grpc.StatusCode.UNIMPLEMENTED
-                await context.abort(code, f"{method} is not implemented yet")
-            except Exception:
-                code = grpc.StatusCode.INTERNAL
-                log.exception("unhandled error", extra={"rpc": method})
-                await context.abort(grpc.StatusCode.INTERNAL, "internal error")
-            finally:
-                if token is not None:
-                    reset_caller(token)
-                self._log(method, code, started, context)
-            return None
 
         return wrapped
 
     def _wrap_stream(self, method: str, policy: MethodPolicy, behavior: Any) -> Any:
         async def wrapped(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
-            started = time.perf_counter()
-            token = None
-            code = grpc.StatusCode.OK
-            try:
-                token = self._enter(policy, request, context)
+            async with self._call(method, policy, request, context):
                 async for response in behavior(request, context):
                     yield response
-            except ServiceError as error:
-                code = error.code
-                await _abort(context, error, self._domain)
-            except grpc.aio.AbortError:
-                code = context.code() or grpc.StatusCode.UNKNOWN
-                raise
-            except NotImplementedError:
-                # The generated base servicer's answer for an RPC not built yet.
-                code = grpc.StatusCode.UNIMPLEMENTED
-                await context.abort(code, f"{method} is not implemented yet")
-            except Exception:
-                code = grpc.StatusCode.INTERNAL
-                log.exception("unhandled error", extra={"rpc": method})
-                await context.abort(grpc.StatusCode.INTERNAL, "internal error")
-            finally:
-                if token is not None:
-                    reset_caller(token)
-                self._log(method, code, started, context)
 
         return wrapped
 
