@@ -60,8 +60,12 @@ fmt: $(STAMP) ## Format Python and proto files
 typecheck: $(STAMP) ## mypy (strict) over services/, tools/, tests/ and bench/
 	$(BIN)/mypy services tools tests bench
 
+.PHONY: k8s-validate
+k8s-validate: $(STAMP) ## Render every k8s overlay (kubectl kustomize) and validate it strictly, offline
+	$(PY) tools/k8s_validate.py
+
 .PHONY: check
-check: check-gen proto-lint lint typecheck ## Every static check CI runs
+check: check-gen proto-lint lint typecheck k8s-validate ## Every static check CI runs
 
 .PHONY: up
 up: $(STAMP) ## Start the whole platform locally (Ctrl-C stops it); data under .state/
