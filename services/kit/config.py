@@ -20,6 +20,8 @@ class ServiceSettings(BaseSettings):
     database_url: str
     redis_url: str
     nats_url: str
+    # JetStream stream replicas: 1 on one machine, 3 on a production NATS cluster.
+    nats_stream_replicas: int = Field(default=1, ge=1, le=5)
     log_level: str = "INFO"
     shutdown_grace_seconds: float = 5.0
     max_receive_message_bytes: int = 32 * 1024 * 1024

@@ -24,7 +24,9 @@ class Runtime:
     async def open(cls, settings: ServiceSettings, *, name: str) -> Runtime:
         engine = create_engine(settings.database_url)
         redis = Redis.from_url(settings.redis_url)
-        bus = await EventBus.connect(settings.nats_url, name=name)
+        bus = await EventBus.connect(
+            settings.nats_url, name=name, replicas=settings.nats_stream_replicas
+        )
         relay = OutboxRelay(engine, bus)
         relay.start()
         return cls(engine=engine, redis=redis, bus=bus, relay=relay)
