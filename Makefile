@@ -87,8 +87,12 @@ test: check ## Static checks, then the whole test suite against real local serve
 bench-gateway: $(STAMP) ## REST via Envoy vs gRPC via Envoy vs direct gRPC, same RPC, same run
 	$(PY) -m bench.gateway
 
+.PHONY: bench-watch
+bench-watch: $(STAMP) ## 100 live-activity subscribers x 100 actions/s: delivery latency, isolation
+	$(PY) -m bench.watch
+
 .PHONY: bench
-bench: bench-gateway ## Every benchmark (more join as their issues land)
+bench: bench-gateway bench-watch ## Every benchmark (more join as their issues land)
 
 .PHONY: test-fast
 test-fast: $(STAMP) ## Only the tests (no static checks)

@@ -16,9 +16,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import jwt
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +44,14 @@ class KeyCipher:
 
     def decrypt(self, blob: bytes, associated: bytes) -> bytes:
         return self._aead.decrypt(blob[:12], blob[12:], associated)
+
+    @classmethod
+    def derived(cls, encoded_key: str, purpose: str) -> KeyCipher:
+        """A cipher under a subkey of `encoded_key` (HKDF-SHA256), one per purpose, so data
+        encrypted for one use can never be decrypted as another's."""
+        master = base64.urlsafe_b64decode(encoded_key + "=" * (-len(encoded_key) % 4))
+        subkey = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose.encode())
+        return cls(base64.urlsafe_b64encode(subkey.derive(master)).decode())
 
 
 def new_key(activate_at: datetime) -> SigningKey:

@@ -13,37 +13,52 @@ from inbetwin.auth.v1 import auth_service_pb2 as pb
 from inbetwin.auth.v1 import auth_service_pb2_grpc
 from inbetwin.events.v1 import auth_events_pb2
 from sqlalchemy.engine import Row
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.auth import keys, plans, repository
+from services.auth.client_address import client_address
 from services.auth.emails import normalise_email
 from services.auth.keys import KeyCipher, SigningKey
+from services.auth.oauth.flow import OAuthFlow
+from services.auth.oauth.linking import account_for
+from services.auth.password_reset import PasswordResets
 from services.auth.passwords import Passwords
 from services.auth.settings import AuthSettings
+from services.auth.subscriptions import change_plan, subscription_proto
+from services.auth.throttle import AuthLimits, Counter, Throttle
 from services.auth.tokens import hash_refresh_token, issue_access_token, new_refresh_token
 from services.kit.errors import ServiceError, not_found, unauthenticated
 from services.kit.events import new_event
 from services.kit.identity import current_caller
-from services.kit.outbox import add_event
-from services.kit.runtime import Runtime
+from services.kit.outbox import OutboxRelay, add_event
 
 SESSION_HEADER = "x-session-id"
 UPDATABLE_PROFILE_FIELDS = ("display_name", "locale", "time_zone")
 
 
 class AuthServicer(auth_service_pb2_grpc.AuthServiceServicer):
-    def __init__(self, settings: AuthSettings, runtime: Runtime) -> None:
+    def __init__(
+        self,
+        settings: AuthSettings,
+        *,
+        engine: AsyncEngine,
+        relay: OutboxRelay,
+        passwords: Passwords,
+        throttle: Throttle,
+        oauth: OAuthFlow,
+        resets: PasswordResets,
+    ) -> None:
         self._settings = settings
-        self._engine = runtime.engine
-        self._relay = runtime.relay
-        self._passwords = Passwords(
-            time_cost=settings.argon2_time_cost,
-            memory_kib=settings.argon2_memory_kib,
-            parallelism=settings.argon2_parallelism,
-        )
+        self._engine = engine
+        self._relay = relay
+        self._passwords = passwords
+        self._throttle = throttle
+        self._oauth = oauth
+        self._resets = resets
         self._cipher = KeyCipher(settings.key_encryption_key)
         self._access_ttl = timedelta(seconds=settings.access_token_ttl_seconds)
         self._refresh_ttl = timedelta(seconds=settings.refresh_token_ttl_seconds)
+        self._limits = AuthLimits.from_settings(settings)
 
     async def ensure_signing_key(self) -> None:
         """Create the first signing key on a fresh database."""
@@ -116,7 +131,8 @@ class AuthServicer(auth_service_pb2_grpc.AuthServiceServicer):
             locale=user.locale,
             time_zone=user.time_zone,
             plan=plan.tier,  # type: ignore[arg-type]
-            sign_in_methods=["password"] if user.password_hash else [],
+            sign_in_methods=(["password"] if user.password_hash else [])
+            + await repository.identity_providers(conn, user_id=user.id),
         )
         message.create_time.FromDatetime(user.created_at)
         return message
@@ -158,11 +174,16 @@ class AuthServicer(auth_service_pb2_grpc.AuthServiceServicer):
         self, request: pb.LoginRequest, context: grpc.aio.ServicerContext
     ) -> pb.LoginResponse:
         email = normalise_email(request.email)
+        account = Counter(self._limits.login_per_account, email)
+        address = Counter(self._limits.login_per_address, self._client_address(context))
+        await self._throttle.hit([account, address])
         async with self._engine.connect() as conn:
             user = await repository.user_by_email(conn, email=email)
         stored = user.password_hash if user else None
         if not await self._passwords.verify(stored, request.password) or user is None:
             raise unauthenticated("INVALID_CREDENTIALS", "wrong email or password")
+        await self._throttle.clear(account)
+        await self._throttle.forgive(address)
         async with self._engine.begin() as conn:
             if stored and self._passwords.needs_rehash(stored):
                 await repository.update_password_hash(
@@ -261,9 +282,63 @@ class AuthServicer(auth_service_pb2_grpc.AuthServiceServicer):
         row = await repository.subscription_of(conn, user_id=current_caller().user_id)
         if row is None:
             raise not_found("USER_NOT_FOUND", "user")
-        subscription = pb.Subscription(plan=plans.to_proto(plans.BY_CODE[row.plan]))
-        subscription.start_time.FromDatetime(row.started_at)
-        return subscription
+        return subscription_proto(row)
+
+    async def ChangePlan(
+        self, request: pb.ChangePlanRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ChangePlanResponse:
+        plan = plans.BY_TIER[request.tier]
+        async with self._engine.begin() as conn:
+            row = await change_plan(conn, user_id=current_caller().user_id, plan=plan)
+        self._relay.notify()
+        return pb.ChangePlanResponse(subscription=subscription_proto(row))
+
+    async def StartOAuth(
+        self, request: pb.StartOAuthRequest, context: grpc.aio.ServicerContext
+    ) -> pb.StartOAuthResponse:
+        url, state = await self._oauth.start(
+            provider=request.provider, redirect_uri=request.redirect_uri
+        )
+        return pb.StartOAuthResponse(authorization_url=url, state=state)
+
+    async def CompleteOAuth(
+        self, request: pb.CompleteOAuthRequest, context: grpc.aio.ServicerContext
+    ) -> pb.CompleteOAuthResponse:
+        identity = await self._oauth.finish(request)
+        async with self._engine.begin() as conn:
+            user, created = await account_for(conn, identity=identity)
+            response = pb.CompleteOAuthResponse(
+                user=await self._user_proto(conn, user),
+                tokens=await self._start_session(conn, user),
+                created=created,
+            )
+        if created:
+            self._relay.notify()
+        return response
+
+    async def RequestPasswordReset(
+        self, request: pb.RequestPasswordResetRequest, context: grpc.aio.ServicerContext
+    ) -> pb.RequestPasswordResetResponse:
+        email = normalise_email(request.email)
+        await self._throttle.hit(
+            [
+                Counter(self._limits.reset_per_account, email),
+                Counter(self._limits.reset_per_address, self._client_address(context)),
+            ]
+        )
+        await self._resets.request(email=email)
+        return pb.RequestPasswordResetResponse()
+
+    async def ResetPassword(
+        self, request: pb.ResetPasswordRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ResetPasswordResponse:
+        address = Counter(self._limits.reset_tokens_per_address, self._client_address(context))
+        await self._throttle.hit([address])
+        email = await self._resets.reset(token=request.token, new_password=request.new_password)
+        await self._throttle.forgive(address)
+        # The mailbox owner just proved themselves: lift a lockout an attacker caused.
+        await self._throttle.clear(Counter(self._limits.login_per_account, email))
+        return pb.ResetPasswordResponse()
 
     async def GetEntitlements(
         self, request: pb.GetEntitlementsRequest, context: grpc.aio.ServicerContext
@@ -297,6 +372,11 @@ class AuthServicer(auth_service_pb2_grpc.AuthServiceServicer):
         response.activate_time.FromDatetime(key.activate_at)
         return response
 
+    def _client_address(self, context: grpc.aio.ServicerContext) -> str:
+        return client_address(
+            _metadata(context), peer=context.peer(), trusted_hops=self._settings.trusted_proxy_hops
+        )
+
     async def _require_user(self, conn: AsyncConnection) -> Row[Any]:
         user = await repository.user_by_id(conn, user_id=current_caller().user_id)
         if user is None:
@@ -306,6 +386,10 @@ class AuthServicer(auth_service_pb2_grpc.AuthServiceServicer):
 
 def _as_dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else dict(json.loads(value))
+
+
+def _metadata(context: grpc.aio.ServicerContext) -> list[tuple[str, str | bytes]]:
+    return [(item[0], item[1]) for item in context.invocation_metadata() or ()]
 
 
 def _session_from_metadata(context: grpc.aio.ServicerContext) -> str | None:

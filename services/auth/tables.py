@@ -78,3 +78,57 @@ signing_keys = sa.Table(
     # Set when a newer key takes over; the key stays published until every token it signed expired.
     sa.Column("retired_at", sa.DateTime(timezone=True), nullable=True),
 )
+
+# Revision 0001 creates every table of `metadata` with `create_all`, so tables added later live
+# on their own MetaData and their migrations spell out the DDL.
+later_metadata = sa.MetaData()
+
+# A Google or Yandex account linked to a user: (provider, subject) is the provider's stable id.
+oauth_identities = sa.Table(
+    "oauth_identities",
+    later_metadata,
+    sa.Column("id", UUID(as_uuid=False), primary_key=True),
+    sa.Column("user_id", UUID(as_uuid=False), nullable=False, index=True),
+    sa.Column("provider", sa.Text, nullable=False),
+    sa.Column("subject", sa.Text, nullable=False),
+    sa.Column("email", sa.Text, nullable=True),
+    sa.Column(
+        "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    ),
+    sa.Column("last_sign_in_at", sa.DateTime(timezone=True), nullable=True),
+    sa.UniqueConstraint("provider", "subject", name="oauth_identities_provider_subject"),
+)
+
+# Only the SHA-256 of a reset token is kept; the token itself exists in the mail alone.
+password_reset_tokens = sa.Table(
+    "password_reset_tokens",
+    later_metadata,
+    sa.Column("id", UUID(as_uuid=False), primary_key=True),
+    sa.Column("token_hash", sa.LargeBinary, nullable=False, unique=True),
+    sa.Column("user_id", UUID(as_uuid=False), nullable=False, index=True),
+    sa.Column(
+        "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    ),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("used_at", sa.DateTime(timezone=True), nullable=True),
+)
+
+# Mail waiting for the SMTP sender. The body holds a live reset link, so it is stored encrypted
+# and the row is deleted once sent or once the link inside has expired (`discard_after`).
+outgoing_mail = sa.Table(
+    "outgoing_mail",
+    later_metadata,
+    sa.Column("id", UUID(as_uuid=False), primary_key=True),
+    sa.Column("message_encrypted", sa.LargeBinary, nullable=False),
+    sa.Column(
+        "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    ),
+    sa.Column(
+        "next_attempt_at",
+        sa.DateTime(timezone=True),
+        nullable=False,
+        server_default=sa.func.now(),
+    ),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("discard_after", sa.DateTime(timezone=True), nullable=False),
+)

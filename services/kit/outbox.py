@@ -106,6 +106,8 @@ class OutboxRelay:
                 if time.monotonic() >= next_prune:
                     await self.prune_published()
                     next_prune = time.monotonic() + PRUNE_INTERVAL_SECONDS
+                # Cleared before publishing, so a notify() that arrives meanwhile is not lost.
+                self._wakeup.clear()
                 published = await self.publish_pending()
             except Exception:
                 log.exception("outbox relay failed; retrying")
@@ -113,7 +115,6 @@ class OutboxRelay:
                 await asyncio.sleep(self._poll_interval)
             if published >= self._batch_size:
                 continue
-            self._wakeup.clear()
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._wakeup.wait(), self._poll_interval)
 

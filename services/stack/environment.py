@@ -35,6 +35,8 @@ def service_environment(name: str, topology: Topology) -> dict[str, str]:
         values["JWT_ISSUER"] = topology.jwt_issuer
         values["JWT_AUDIENCE"] = topology.jwt_audience
         values["KEY_ENCRYPTION_KEY"] = topology.secrets.key_encryption_key
+    if name == "agent":
+        values["SECRET_ENCRYPTION_KEYS"] = topology.secrets.secret_encryption_keys
     if name == "social":
         values["PUBLIC_BASE_URL"] = topology.public_url
         values["TOKEN_ENCRYPTION_KEYS"] = topology.secrets.token_encryption_keys

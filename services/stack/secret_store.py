@@ -11,6 +11,7 @@ from services.stack.files import read_json, write_json_atomic
 
 _AUTH_FIELD = "auth_key_encryption_key"
 _SOCIAL_FIELD = "social_token_encryption_keys"
+_AGENT_FIELD = "agent_secret_encryption_keys"
 
 
 def new_key() -> str:
@@ -24,6 +25,8 @@ class Secrets:
     """auth: encrypts the JWT signing keys at rest."""
     token_encryption_keys: str
     """social: `k1:<key>` list of keys for platform tokens (first one encrypts)."""
+    secret_encryption_keys: str
+    """agent: `k1:<key>` list of keys for tool secrets (API tokens, signing secrets)."""
 
 
 def load_or_create(path: Path) -> Secrets:
@@ -35,6 +38,7 @@ def load_or_create(path: Path) -> Secrets:
     wanted = {
         _AUTH_FIELD: stored.get(_AUTH_FIELD) or new_key(),
         _SOCIAL_FIELD: stored.get(_SOCIAL_FIELD) or f"k1:{new_key()}",
+        _AGENT_FIELD: stored.get(_AGENT_FIELD) or f"k1:{new_key()}",
     }
     if {**stored, **wanted} != stored:
         write_json_atomic(path, {**stored, **wanted}, mode=0o600)
@@ -43,4 +47,5 @@ def load_or_create(path: Path) -> Secrets:
     return Secrets(
         key_encryption_key=wanted[_AUTH_FIELD],
         token_encryption_keys=wanted[_SOCIAL_FIELD],
+        secret_encryption_keys=wanted[_AGENT_FIELD],
     )

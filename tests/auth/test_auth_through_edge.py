@@ -19,12 +19,11 @@ from inbetwin.auth.v1 import auth_service_pb2_grpc
 
 from services.auth.keys import KeyCipher, load_private
 from services.stack import Stack
-from tests.conftest import StartStack
 
 
 @pytest.fixture(scope="module")
-def platform(start_stack: StartStack) -> Stack:
-    return start_stack()
+def platform(auth_stack: Stack) -> Stack:
+    return auth_stack
 
 
 @pytest.fixture

@@ -29,7 +29,7 @@ from services.stack.topology import Topology
 from services.stack.waiting import StartupError
 
 INFRA_PROCESSES = {"postgres", "redis", "nats"}
-_SECRETS = Secrets("unused", "unused")
+_SECRETS = Secrets("unused", "unused", "unused")
 
 
 def _infra_ports(topology: Topology) -> list[int]:

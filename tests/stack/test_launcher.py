@@ -24,7 +24,9 @@ from services.stack.secret_store import Secrets, load_or_create
 from services.stack.topology import Topology, port_names
 from services.stack.waiting import StartupError, wait_until
 
-SECRETS = Secrets(key_encryption_key="kek", token_encryption_keys="k1:tek")
+SECRETS = Secrets(
+    key_encryption_key="kek", token_encryption_keys="k1:tek", secret_encryption_keys="k1:sek"
+)
 PORTS = {name: 20000 + index for index, name in enumerate(port_names())}
 
 
@@ -83,6 +85,7 @@ def test_secrets_are_made_once_private_and_well_formed(tmp_path: Path) -> None:
     assert set(json.loads(path.read_text())) == {
         "auth_key_encryption_key",
         "social_token_encryption_keys",
+        "agent_secret_encryption_keys",
     }
 
 

@@ -33,6 +33,9 @@ class ErrorReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     ERROR_REASON_OAUTH_EMAIL_UNVERIFIED: _ClassVar[ErrorReason]
     ERROR_REASON_RESET_TOKEN_INVALID: _ClassVar[ErrorReason]
     ERROR_REASON_PLAN_UNCHANGED: _ClassVar[ErrorReason]
+    ERROR_REASON_OAUTH_PROVIDER_UNAVAILABLE: _ClassVar[ErrorReason]
+    ERROR_REASON_REDIRECT_URI_NOT_ALLOWED: _ClassVar[ErrorReason]
+    ERROR_REASON_OAUTH_ACCESS_DENIED: _ClassVar[ErrorReason]
 
 class PlanTier(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -55,6 +58,9 @@ ERROR_REASON_OAUTH_CODE_REJECTED: ErrorReason
 ERROR_REASON_OAUTH_EMAIL_UNVERIFIED: ErrorReason
 ERROR_REASON_RESET_TOKEN_INVALID: ErrorReason
 ERROR_REASON_PLAN_UNCHANGED: ErrorReason
+ERROR_REASON_OAUTH_PROVIDER_UNAVAILABLE: ErrorReason
+ERROR_REASON_REDIRECT_URI_NOT_ALLOWED: ErrorReason
+ERROR_REASON_OAUTH_ACCESS_DENIED: ErrorReason
 PLAN_TIER_UNSPECIFIED: PlanTier
 PLAN_TIER_FREE: PlanTier
 PLAN_TIER_PRO: PlanTier
@@ -233,14 +239,30 @@ class StartOAuthResponse(_message.Message):
     def __init__(self, authorization_url: _Optional[str] = ..., state: _Optional[str] = ...) -> None: ...
 
 class CompleteOAuthRequest(_message.Message):
-    __slots__ = ("provider", "code", "state")
+    __slots__ = ("provider", "code", "state", "error", "error_description", "iss", "scope", "authuser", "prompt", "hd", "cid")
     PROVIDER_FIELD_NUMBER: _ClassVar[int]
     CODE_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    ERROR_DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    ISS_FIELD_NUMBER: _ClassVar[int]
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    AUTHUSER_FIELD_NUMBER: _ClassVar[int]
+    PROMPT_FIELD_NUMBER: _ClassVar[int]
+    HD_FIELD_NUMBER: _ClassVar[int]
+    CID_FIELD_NUMBER: _ClassVar[int]
     provider: str
     code: str
     state: str
-    def __init__(self, provider: _Optional[str] = ..., code: _Optional[str] = ..., state: _Optional[str] = ...) -> None: ...
+    error: str
+    error_description: str
+    iss: str
+    scope: str
+    authuser: str
+    prompt: str
+    hd: str
+    cid: str
+    def __init__(self, provider: _Optional[str] = ..., code: _Optional[str] = ..., state: _Optional[str] = ..., error: _Optional[str] = ..., error_description: _Optional[str] = ..., iss: _Optional[str] = ..., scope: _Optional[str] = ..., authuser: _Optional[str] = ..., prompt: _Optional[str] = ..., hd: _Optional[str] = ..., cid: _Optional[str] = ...) -> None: ...
 
 class CompleteOAuthResponse(_message.Message):
     __slots__ = ("user", "tokens", "created")

@@ -189,7 +189,8 @@ class AuthServiceServicer:
     def StartOAuth(self, request, context):
         """Starts a Google or Yandex sign-in: returns the provider's authorization URL carrying `state`,
         a PKCE `code_challenge` (S256) and, for OpenID Connect providers, a `nonce`. The client
-        sends the browser there. Errors: FAILED_PRECONDITION (PROVIDER_NOT_CONFIGURED).
+        sends the browser there. Errors: FAILED_PRECONDITION (PROVIDER_NOT_CONFIGURED),
+        INVALID_ARGUMENT (REDIRECT_URI_NOT_ALLOWED), UNAVAILABLE (OAUTH_PROVIDER_UNAVAILABLE).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -198,8 +199,10 @@ class AuthServiceServicer:
     def CompleteOAuth(self, request, context):
         """Completes a sign-in from the provider's redirect: checks `state`, exchanges the code with the
         PKCE verifier, verifies the identity and signs the user in, creating the account on first
-        sign-in and linking to an existing one only through a verified email. Errors:
-        UNAUTHENTICATED (OAUTH_STATE_INVALID, OAUTH_CODE_REJECTED, OAUTH_EMAIL_UNVERIFIED).
+        sign-in and linking to an existing one only through a verified email. The `state` is spent
+        by the first call, whatever its outcome. Errors: UNAUTHENTICATED (OAUTH_STATE_INVALID,
+        OAUTH_CODE_REJECTED, OAUTH_EMAIL_UNVERIFIED, OAUTH_ACCESS_DENIED), FAILED_PRECONDITION
+        (PROVIDER_NOT_CONFIGURED), UNAVAILABLE (OAUTH_PROVIDER_UNAVAILABLE).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -207,7 +210,8 @@ class AuthServiceServicer:
 
     def RequestPasswordReset(self, request, context):
         """Sends a single-use reset link (valid 30 minutes) to the email if an account has it. The
-        answer is the same whether or not it does. Errors: RESOURCE_EXHAUSTED (TOO_MANY_ATTEMPTS).
+        answer is the same whether or not it does. Errors: RESOURCE_EXHAUSTED (TOO_MANY_ATTEMPTS,
+        with `RetryInfo`).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -215,7 +219,8 @@ class AuthServiceServicer:
 
     def ResetPassword(self, request, context):
         """Sets a new password with a reset token and revokes every session of the account. Errors:
-        UNAUTHENTICATED (RESET_TOKEN_INVALID) for an unknown, used or expired token.
+        UNAUTHENTICATED (RESET_TOKEN_INVALID) for an unknown, used or expired token,
+        RESOURCE_EXHAUSTED (TOO_MANY_ATTEMPTS, with `RetryInfo`).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -236,8 +241,10 @@ class AuthServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ChangePlan(self, request, context):
-        """Moves the caller to another plan. Payment is out of scope: this is the seam where a payment
-        provider's confirmation would be checked. Errors: FAILED_PRECONDITION (PLAN_UNCHANGED).
+        """Moves the caller to another plan and publishes `SubscriptionUpdated`; access tokens issued
+        from then on carry the new plan. Payment is out of scope: this is the seam where a payment
+        provider's confirmation would be checked. Errors: FAILED_PRECONDITION (PLAN_UNCHANGED),
+        NOT_FOUND (USER_NOT_FOUND).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

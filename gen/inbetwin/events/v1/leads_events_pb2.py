@@ -26,7 +26,7 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from inbetwin.common.v1 import options_pb2 as inbetwin_dot_common_dot_v1_dot_options__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%inbetwin/events/v1/leads_events.proto\x12\x12inbetwin.events.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a inbetwin/common/v1/options.proto\"\xdd\x01\n\x0bLeadUpdated\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x10\n\x08owner_id\x18\x02 \x01(\t\x12.\n\noccur_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07lead_id\x18\x04 \x01(\t\x12\x12\n\ncontact_id\x18\x05 \x01(\t\x12\r\n\x05score\x18\x06 \x01(\x05\x12\r\n\x05stage\x18\x07 \x01(\t\x12\x16\n\x0eprevious_score\x18\x08 \x01(\x05:\x1f\xca\xf3\x18\x1binbetwin.leads.lead.updatedb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%inbetwin/events/v1/leads_events.proto\x12\x12inbetwin.events.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a inbetwin/common/v1/options.proto\"\xcd\x02\n\x0bLeadUpdated\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x10\n\x08owner_id\x18\x02 \x01(\t\x12.\n\noccur_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07lead_id\x18\x04 \x01(\t\x12\x12\n\ncontact_id\x18\x05 \x01(\t\x12\r\n\x05score\x18\x06 \x01(\x05\x12\r\n\x05stage\x18\x07 \x01(\t\x12\x16\n\x0eprevious_score\x18\x08 \x01(\x05\x12\x16\n\x0eprevious_stage\x18\t \x01(\t\x12\r\n\x05\x63\x61use\x18\n \x01(\t\x12/\n\x0bupdate_time\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0eintegration_id\x18\x0c \x01(\t:\x1f\xca\xf3\x18\x1binbetwin.leads.lead.updatedb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,5 +36,5 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_LEADUPDATED']._loaded_options = None
   _globals['_LEADUPDATED']._serialized_options = b'\312\363\030\033inbetwin.leads.lead.updated'
   _globals['_LEADUPDATED']._serialized_start=129
-  _globals['_LEADUPDATED']._serialized_end=350
+  _globals['_LEADUPDATED']._serialized_end=462
 # @@protoc_insertion_point(module_scope)

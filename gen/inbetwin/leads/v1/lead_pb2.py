@@ -27,7 +27,7 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from validate import validate_pb2 as validate_dot_validate__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1cinbetwin/leads/v1/lead.proto\x12\x11inbetwin.leads.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17validate/validate.proto\"\xb0\x01\n\x08\x45vidence\x12-\n\x04kind\x18\x01 \x01(\x0e\x32\x1f.inbetwin.leads.v1.EvidenceKind\x12\x12\n\nmessage_id\x18\x02 \x01(\t\x12\x10\n\x08\x66\x61\x63t_key\x18\x03 \x01(\t\x12\x0e\n\x06signal\x18\x04 \x01(\t\x12\x0f\n\x07\x65xcerpt\x18\x05 \x01(\t\x12.\n\noccur_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xb4\x01\n\x0bScoreFactor\x12\x30\n\x04kind\x18\x01 \x01(\x0e\x32\".inbetwin.leads.v1.ScoreFactorKind\x12\r\n\x05value\x18\x02 \x01(\x01\x12\x0e\n\x06weight\x18\x03 \x01(\x01\x12\x14\n\x0c\x63ontribution\x18\x04 \x01(\x01\x12\x0f\n\x07summary\x18\x05 \x01(\t\x12-\n\x08\x65vidence\x18\x06 \x03(\x0b\x32\x1b.inbetwin.leads.v1.Evidence\"\x9d\x01\n\x0cScoringModel\x12\x31\n\x04kind\x18\x01 \x01(\x0e\x32#.inbetwin.leads.v1.ScoringModelKind\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\x19\n\x11trained_on_labels\x18\x03 \x01(\x05\x12.\n\ntrain_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xe0\x04\n\x04Lead\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12\x18\n\ncontact_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x03\x12\x1c\n\x0eintegration_id\x18\x03 \x01(\tB\x04\xe2\x41\x01\x03\x12\x16\n\x08platform\x18\x04 \x01(\tB\x04\xe2\x41\x01\x03\x12\x1a\n\x0c\x64isplay_name\x18\x05 \x01(\tB\x04\xe2\x41\x01\x03\x12\x13\n\x05score\x18\x06 \x01(\x05\x42\x04\xe2\x41\x01\x03\x12\x35\n\x05stage\x18\x07 \x01(\x0e\x32\x1c.inbetwin.leads.v1.LeadStageB\x08\xfa\x42\x05\x82\x01\x02\x10\x01\x12\x1e\n\x10stage_overridden\x18\x08 \x01(\x08\x42\x04\xe2\x41\x01\x03\x12<\n\x0bowner_label\x18\t \x01(\x0e\x32\x1d.inbetwin.leads.v1.OwnerLabelB\x08\xfa\x42\x05\x82\x01\x02\x10\x01\x12\x17\n\x05notes\x18\n \x01(\tB\x08\xfa\x42\x05r\x03\x18\xa0\x1f\x12\x35\n\x07\x66\x61\x63tors\x18\x0b \x03(\x0b\x32\x1e.inbetwin.leads.v1.ScoreFactorB\x04\xe2\x41\x01\x03\x12\x34\n\x05model\x18\x0c \x01(\x0b\x32\x1f.inbetwin.leads.v1.ScoringModelB\x04\xe2\x41\x01\x03\x12<\n\x12last_activity_time\x18\r \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x35\n\x0b\x63reate_time\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x35\n\x0bupdate_time\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\"\xa5\x01\n\nScorePoint\x12\r\n\x05score\x18\x01 \x01(\x05\x12+\n\x05stage\x18\x02 \x01(\x0e\x32\x1c.inbetwin.leads.v1.LeadStage\x12(\n\x04time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x31\n\x05\x63\x61use\x18\x04 \x01(\x0e\x32\".inbetwin.leads.v1.LeadChangeCause*\xaa\x01\n\tLeadStage\x12\x1a\n\x16LEAD_STAGE_UNSPECIFIED\x10\x00\x12\x12\n\x0eLEAD_STAGE_NEW\x10\x01\x12\x16\n\x12LEAD_STAGE_ENGAGED\x10\x02\x12\x18\n\x14LEAD_STAGE_QUALIFIED\x10\x03\x12\x12\n\x0eLEAD_STAGE_HOT\x10\x04\x12\x12\n\x0eLEAD_STAGE_WON\x10\x05\x12\x13\n\x0fLEAD_STAGE_LOST\x10\x06*`\n\nOwnerLabel\x12\x1b\n\x17OWNER_LABEL_UNSPECIFIED\x10\x00\x12\x19\n\x15OWNER_LABEL_GOOD_LEAD\x10\x01\x12\x1a\n\x16OWNER_LABEL_NOT_A_LEAD\x10\x02*\xd9\x01\n\x0fScoreFactorKind\x12!\n\x1dSCORE_FACTOR_KIND_UNSPECIFIED\x10\x00\x12 \n\x1cSCORE_FACTOR_KIND_ENGAGEMENT\x10\x01\x12\x1c\n\x18SCORE_FACTOR_KIND_INTENT\x10\x02\x12#\n\x1fSCORE_FACTOR_KIND_QUALIFICATION\x10\x03\x12\x1f\n\x1bSCORE_FACTOR_KIND_SENTIMENT\x10\x04\x12\x1d\n\x19SCORE_FACTOR_KIND_HANDOFF\x10\x05*`\n\x0c\x45videnceKind\x12\x1d\n\x19\x45VIDENCE_KIND_UNSPECIFIED\x10\x00\x12\x19\n\x15\x45VIDENCE_KIND_MESSAGE\x10\x01\x12\x16\n\x12\x45VIDENCE_KIND_FACT\x10\x02*\x82\x01\n\x10ScoringModelKind\x12\"\n\x1eSCORING_MODEL_KIND_UNSPECIFIED\x10\x00\x12&\n\"SCORING_MODEL_KIND_DEFAULT_WEIGHTS\x10\x01\x12\"\n\x1eSCORING_MODEL_KIND_OWNER_TUNED\x10\x02*\x81\x02\n\x0fLeadChangeCause\x12!\n\x1dLEAD_CHANGE_CAUSE_UNSPECIFIED\x10\x00\x12\"\n\x1eLEAD_CHANGE_CAUSE_CONVERSATION\x10\x01\x12 \n\x1cLEAD_CHANGE_CAUSE_FACT_SAVED\x10\x02\x12\x1d\n\x19LEAD_CHANGE_CAUSE_HANDOFF\x10\x03\x12\"\n\x1eLEAD_CHANGE_CAUSE_OWNER_UPDATE\x10\x04\x12#\n\x1fLEAD_CHANGE_CAUSE_MODEL_UPDATED\x10\x05\x12\x1d\n\x19LEAD_CHANGE_CAUSE_RECENCY\x10\x06\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1cinbetwin/leads/v1/lead.proto\x12\x11inbetwin.leads.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17validate/validate.proto\"\xc4\x01\n\x08\x45vidence\x12-\n\x04kind\x18\x01 \x01(\x0e\x32\x1f.inbetwin.leads.v1.EvidenceKind\x12\x12\n\nmessage_id\x18\x02 \x01(\t\x12\x10\n\x08\x66\x61\x63t_key\x18\x03 \x01(\t\x12\x0e\n\x06signal\x18\x04 \x01(\t\x12\x0f\n\x07\x65xcerpt\x18\x05 \x01(\t\x12.\n\noccur_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nhandoff_id\x18\x07 \x01(\t\"\xb4\x01\n\x0bScoreFactor\x12\x30\n\x04kind\x18\x01 \x01(\x0e\x32\".inbetwin.leads.v1.ScoreFactorKind\x12\r\n\x05value\x18\x02 \x01(\x01\x12\x0e\n\x06weight\x18\x03 \x01(\x01\x12\x14\n\x0c\x63ontribution\x18\x04 \x01(\x01\x12\x0f\n\x07summary\x18\x05 \x01(\t\x12-\n\x08\x65vidence\x18\x06 \x03(\x0b\x32\x1b.inbetwin.leads.v1.Evidence\"\xaf\x01\n\x0cScoringModel\x12\x31\n\x04kind\x18\x01 \x01(\x0e\x32#.inbetwin.leads.v1.ScoringModelKind\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\x19\n\x11trained_on_labels\x18\x03 \x01(\x05\x12.\n\ntrain_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08\x62\x61seline\x18\x05 \x01(\x01\"\xe0\x04\n\x04Lead\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12\x18\n\ncontact_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x03\x12\x1c\n\x0eintegration_id\x18\x03 \x01(\tB\x04\xe2\x41\x01\x03\x12\x16\n\x08platform\x18\x04 \x01(\tB\x04\xe2\x41\x01\x03\x12\x1a\n\x0c\x64isplay_name\x18\x05 \x01(\tB\x04\xe2\x41\x01\x03\x12\x13\n\x05score\x18\x06 \x01(\x05\x42\x04\xe2\x41\x01\x03\x12\x35\n\x05stage\x18\x07 \x01(\x0e\x32\x1c.inbetwin.leads.v1.LeadStageB\x08\xfa\x42\x05\x82\x01\x02\x10\x01\x12\x1e\n\x10stage_overridden\x18\x08 \x01(\x08\x42\x04\xe2\x41\x01\x03\x12<\n\x0bowner_label\x18\t \x01(\x0e\x32\x1d.inbetwin.leads.v1.OwnerLabelB\x08\xfa\x42\x05\x82\x01\x02\x10\x01\x12\x17\n\x05notes\x18\n \x01(\tB\x08\xfa\x42\x05r\x03\x18\xa0\x1f\x12\x35\n\x07\x66\x61\x63tors\x18\x0b \x03(\x0b\x32\x1e.inbetwin.leads.v1.ScoreFactorB\x04\xe2\x41\x01\x03\x12\x34\n\x05model\x18\x0c \x01(\x0b\x32\x1f.inbetwin.leads.v1.ScoringModelB\x04\xe2\x41\x01\x03\x12<\n\x12last_activity_time\x18\r \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x35\n\x0b\x63reate_time\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x35\n\x0bupdate_time\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\"\xa5\x01\n\nScorePoint\x12\r\n\x05score\x18\x01 \x01(\x05\x12+\n\x05stage\x18\x02 \x01(\x0e\x32\x1c.inbetwin.leads.v1.LeadStage\x12(\n\x04time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x31\n\x05\x63\x61use\x18\x04 \x01(\x0e\x32\".inbetwin.leads.v1.LeadChangeCause*\xaa\x01\n\tLeadStage\x12\x1a\n\x16LEAD_STAGE_UNSPECIFIED\x10\x00\x12\x12\n\x0eLEAD_STAGE_NEW\x10\x01\x12\x16\n\x12LEAD_STAGE_ENGAGED\x10\x02\x12\x18\n\x14LEAD_STAGE_QUALIFIED\x10\x03\x12\x12\n\x0eLEAD_STAGE_HOT\x10\x04\x12\x12\n\x0eLEAD_STAGE_WON\x10\x05\x12\x13\n\x0fLEAD_STAGE_LOST\x10\x06*`\n\nOwnerLabel\x12\x1b\n\x17OWNER_LABEL_UNSPECIFIED\x10\x00\x12\x19\n\x15OWNER_LABEL_GOOD_LEAD\x10\x01\x12\x1a\n\x16OWNER_LABEL_NOT_A_LEAD\x10\x02*\xd9\x01\n\x0fScoreFactorKind\x12!\n\x1dSCORE_FACTOR_KIND_UNSPECIFIED\x10\x00\x12 \n\x1cSCORE_FACTOR_KIND_ENGAGEMENT\x10\x01\x12\x1c\n\x18SCORE_FACTOR_KIND_INTENT\x10\x02\x12#\n\x1fSCORE_FACTOR_KIND_QUALIFICATION\x10\x03\x12\x1f\n\x1bSCORE_FACTOR_KIND_SENTIMENT\x10\x04\x12\x1d\n\x19SCORE_FACTOR_KIND_HANDOFF\x10\x05*{\n\x0c\x45videnceKind\x12\x1d\n\x19\x45VIDENCE_KIND_UNSPECIFIED\x10\x00\x12\x19\n\x15\x45VIDENCE_KIND_MESSAGE\x10\x01\x12\x16\n\x12\x45VIDENCE_KIND_FACT\x10\x02\x12\x19\n\x15\x45VIDENCE_KIND_HANDOFF\x10\x03*\x82\x01\n\x10ScoringModelKind\x12\"\n\x1eSCORING_MODEL_KIND_UNSPECIFIED\x10\x00\x12&\n\"SCORING_MODEL_KIND_DEFAULT_WEIGHTS\x10\x01\x12\"\n\x1eSCORING_MODEL_KIND_OWNER_TUNED\x10\x02*\xa8\x02\n\x0fLeadChangeCause\x12!\n\x1dLEAD_CHANGE_CAUSE_UNSPECIFIED\x10\x00\x12\"\n\x1eLEAD_CHANGE_CAUSE_CONVERSATION\x10\x01\x12 \n\x1cLEAD_CHANGE_CAUSE_FACT_SAVED\x10\x02\x12\x1d\n\x19LEAD_CHANGE_CAUSE_HANDOFF\x10\x03\x12\"\n\x1eLEAD_CHANGE_CAUSE_OWNER_UPDATE\x10\x04\x12#\n\x1fLEAD_CHANGE_CAUSE_MODEL_UPDATED\x10\x05\x12\x1d\n\x19LEAD_CHANGE_CAUSE_RECENCY\x10\x06\x12%\n!LEAD_CHANGE_CAUSE_CONTACT_UPDATED\x10\x07\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -64,26 +64,26 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_LEAD'].fields_by_name['create_time']._serialized_options = b'\342A\001\003'
   _globals['_LEAD'].fields_by_name['update_time']._loaded_options = None
   _globals['_LEAD'].fields_by_name['update_time']._serialized_options = b'\342A\001\003'
-  _globals['_LEADSTAGE']._serialized_start=1444
-  _globals['_LEADSTAGE']._serialized_end=1614
-  _globals['_OWNERLABEL']._serialized_start=1616
-  _globals['_OWNERLABEL']._serialized_end=1712
-  _globals['_SCOREFACTORKIND']._serialized_start=1715
-  _globals['_SCOREFACTORKIND']._serialized_end=1932
-  _globals['_EVIDENCEKIND']._serialized_start=1934
-  _globals['_EVIDENCEKIND']._serialized_end=2030
-  _globals['_SCORINGMODELKIND']._serialized_start=2033
-  _globals['_SCORINGMODELKIND']._serialized_end=2163
-  _globals['_LEADCHANGECAUSE']._serialized_start=2166
-  _globals['_LEADCHANGECAUSE']._serialized_end=2423
+  _globals['_LEADSTAGE']._serialized_start=1482
+  _globals['_LEADSTAGE']._serialized_end=1652
+  _globals['_OWNERLABEL']._serialized_start=1654
+  _globals['_OWNERLABEL']._serialized_end=1750
+  _globals['_SCOREFACTORKIND']._serialized_start=1753
+  _globals['_SCOREFACTORKIND']._serialized_end=1970
+  _globals['_EVIDENCEKIND']._serialized_start=1972
+  _globals['_EVIDENCEKIND']._serialized_end=2095
+  _globals['_SCORINGMODELKIND']._serialized_start=2098
+  _globals['_SCORINGMODELKIND']._serialized_end=2228
+  _globals['_LEADCHANGECAUSE']._serialized_start=2231
+  _globals['_LEADCHANGECAUSE']._serialized_end=2527
   _globals['_EVIDENCE']._serialized_start=143
-  _globals['_EVIDENCE']._serialized_end=319
-  _globals['_SCOREFACTOR']._serialized_start=322
-  _globals['_SCOREFACTOR']._serialized_end=502
-  _globals['_SCORINGMODEL']._serialized_start=505
-  _globals['_SCORINGMODEL']._serialized_end=662
-  _globals['_LEAD']._serialized_start=665
-  _globals['_LEAD']._serialized_end=1273
-  _globals['_SCOREPOINT']._serialized_start=1276
-  _globals['_SCOREPOINT']._serialized_end=1441
+  _globals['_EVIDENCE']._serialized_end=339
+  _globals['_SCOREFACTOR']._serialized_start=342
+  _globals['_SCOREFACTOR']._serialized_end=522
+  _globals['_SCORINGMODEL']._serialized_start=525
+  _globals['_SCORINGMODEL']._serialized_end=700
+  _globals['_LEAD']._serialized_start=703
+  _globals['_LEAD']._serialized_end=1311
+  _globals['_SCOREPOINT']._serialized_start=1314
+  _globals['_SCOREPOINT']._serialized_end=1479
 # @@protoc_insertion_point(module_scope)

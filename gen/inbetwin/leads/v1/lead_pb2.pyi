@@ -42,6 +42,7 @@ class EvidenceKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     EVIDENCE_KIND_UNSPECIFIED: _ClassVar[EvidenceKind]
     EVIDENCE_KIND_MESSAGE: _ClassVar[EvidenceKind]
     EVIDENCE_KIND_FACT: _ClassVar[EvidenceKind]
+    EVIDENCE_KIND_HANDOFF: _ClassVar[EvidenceKind]
 
 class ScoringModelKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -58,6 +59,7 @@ class LeadChangeCause(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     LEAD_CHANGE_CAUSE_OWNER_UPDATE: _ClassVar[LeadChangeCause]
     LEAD_CHANGE_CAUSE_MODEL_UPDATED: _ClassVar[LeadChangeCause]
     LEAD_CHANGE_CAUSE_RECENCY: _ClassVar[LeadChangeCause]
+    LEAD_CHANGE_CAUSE_CONTACT_UPDATED: _ClassVar[LeadChangeCause]
 LEAD_STAGE_UNSPECIFIED: LeadStage
 LEAD_STAGE_NEW: LeadStage
 LEAD_STAGE_ENGAGED: LeadStage
@@ -77,6 +79,7 @@ SCORE_FACTOR_KIND_HANDOFF: ScoreFactorKind
 EVIDENCE_KIND_UNSPECIFIED: EvidenceKind
 EVIDENCE_KIND_MESSAGE: EvidenceKind
 EVIDENCE_KIND_FACT: EvidenceKind
+EVIDENCE_KIND_HANDOFF: EvidenceKind
 SCORING_MODEL_KIND_UNSPECIFIED: ScoringModelKind
 SCORING_MODEL_KIND_DEFAULT_WEIGHTS: ScoringModelKind
 SCORING_MODEL_KIND_OWNER_TUNED: ScoringModelKind
@@ -87,22 +90,25 @@ LEAD_CHANGE_CAUSE_HANDOFF: LeadChangeCause
 LEAD_CHANGE_CAUSE_OWNER_UPDATE: LeadChangeCause
 LEAD_CHANGE_CAUSE_MODEL_UPDATED: LeadChangeCause
 LEAD_CHANGE_CAUSE_RECENCY: LeadChangeCause
+LEAD_CHANGE_CAUSE_CONTACT_UPDATED: LeadChangeCause
 
 class Evidence(_message.Message):
-    __slots__ = ("kind", "message_id", "fact_key", "signal", "excerpt", "occur_time")
+    __slots__ = ("kind", "message_id", "fact_key", "signal", "excerpt", "occur_time", "handoff_id")
     KIND_FIELD_NUMBER: _ClassVar[int]
     MESSAGE_ID_FIELD_NUMBER: _ClassVar[int]
     FACT_KEY_FIELD_NUMBER: _ClassVar[int]
     SIGNAL_FIELD_NUMBER: _ClassVar[int]
     EXCERPT_FIELD_NUMBER: _ClassVar[int]
     OCCUR_TIME_FIELD_NUMBER: _ClassVar[int]
+    HANDOFF_ID_FIELD_NUMBER: _ClassVar[int]
     kind: EvidenceKind
     message_id: str
     fact_key: str
     signal: str
     excerpt: str
     occur_time: _timestamp_pb2.Timestamp
-    def __init__(self, kind: _Optional[_Union[EvidenceKind, str]] = ..., message_id: _Optional[str] = ..., fact_key: _Optional[str] = ..., signal: _Optional[str] = ..., excerpt: _Optional[str] = ..., occur_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    handoff_id: str
+    def __init__(self, kind: _Optional[_Union[EvidenceKind, str]] = ..., message_id: _Optional[str] = ..., fact_key: _Optional[str] = ..., signal: _Optional[str] = ..., excerpt: _Optional[str] = ..., occur_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., handoff_id: _Optional[str] = ...) -> None: ...
 
 class ScoreFactor(_message.Message):
     __slots__ = ("kind", "value", "weight", "contribution", "summary", "evidence")
@@ -121,16 +127,18 @@ class ScoreFactor(_message.Message):
     def __init__(self, kind: _Optional[_Union[ScoreFactorKind, str]] = ..., value: _Optional[float] = ..., weight: _Optional[float] = ..., contribution: _Optional[float] = ..., summary: _Optional[str] = ..., evidence: _Optional[_Iterable[_Union[Evidence, _Mapping]]] = ...) -> None: ...
 
 class ScoringModel(_message.Message):
-    __slots__ = ("kind", "version", "trained_on_labels", "train_time")
+    __slots__ = ("kind", "version", "trained_on_labels", "train_time", "baseline")
     KIND_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     TRAINED_ON_LABELS_FIELD_NUMBER: _ClassVar[int]
     TRAIN_TIME_FIELD_NUMBER: _ClassVar[int]
+    BASELINE_FIELD_NUMBER: _ClassVar[int]
     kind: ScoringModelKind
     version: str
     trained_on_labels: int
     train_time: _timestamp_pb2.Timestamp
-    def __init__(self, kind: _Optional[_Union[ScoringModelKind, str]] = ..., version: _Optional[str] = ..., trained_on_labels: _Optional[int] = ..., train_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    baseline: float
+    def __init__(self, kind: _Optional[_Union[ScoringModelKind, str]] = ..., version: _Optional[str] = ..., trained_on_labels: _Optional[int] = ..., train_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., baseline: _Optional[float] = ...) -> None: ...
 
 class Lead(_message.Message):
     __slots__ = ("id", "contact_id", "integration_id", "platform", "display_name", "score", "stage", "stage_overridden", "owner_label", "notes", "factors", "model", "last_activity_time", "create_time", "update_time")

@@ -37,6 +37,8 @@ class ErrorReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     ERROR_REASON_EMBEDDING_UNAVAILABLE: _ClassVar[ErrorReason]
     ERROR_REASON_PAGE_TOKEN_INVALID: _ClassVar[ErrorReason]
     ERROR_REASON_WATCH_LIMIT_REACHED: _ClassVar[ErrorReason]
+    ERROR_REASON_VECTOR_STORE_UNAVAILABLE: _ClassVar[ErrorReason]
+    ERROR_REASON_ENTITLEMENTS_UNAVAILABLE: _ClassVar[ErrorReason]
 
 class UploadOutcome(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -68,6 +70,8 @@ ERROR_REASON_QUESTION_TAKEN: ErrorReason
 ERROR_REASON_EMBEDDING_UNAVAILABLE: ErrorReason
 ERROR_REASON_PAGE_TOKEN_INVALID: ErrorReason
 ERROR_REASON_WATCH_LIMIT_REACHED: ErrorReason
+ERROR_REASON_VECTOR_STORE_UNAVAILABLE: ErrorReason
+ERROR_REASON_ENTITLEMENTS_UNAVAILABLE: ErrorReason
 UPLOAD_OUTCOME_UNSPECIFIED: UploadOutcome
 UPLOAD_OUTCOME_CREATED: UploadOutcome
 UPLOAD_OUTCOME_REPLACED: UploadOutcome

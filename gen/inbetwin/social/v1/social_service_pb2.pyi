@@ -44,6 +44,7 @@ class ErrorReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     ERROR_REASON_FIELD_NOT_UPDATABLE: _ClassVar[ErrorReason]
     ERROR_REASON_REQUEST_ID_REUSED: _ClassVar[ErrorReason]
     ERROR_REASON_PAGE_TOKEN_INVALID: _ClassVar[ErrorReason]
+    ERROR_REASON_REDIRECT_URI_NOT_ALLOWED: _ClassVar[ErrorReason]
 ERROR_REASON_UNSPECIFIED: ErrorReason
 ERROR_REASON_INTEGRATION_NOT_FOUND: ErrorReason
 ERROR_REASON_CONTACT_NOT_FOUND: ErrorReason
@@ -68,6 +69,7 @@ ERROR_REASON_MESSAGE_TOO_LONG: ErrorReason
 ERROR_REASON_FIELD_NOT_UPDATABLE: ErrorReason
 ERROR_REASON_REQUEST_ID_REUSED: ErrorReason
 ERROR_REASON_PAGE_TOKEN_INVALID: ErrorReason
+ERROR_REASON_REDIRECT_URI_NOT_ALLOWED: ErrorReason
 
 class TelegramCredentials(_message.Message):
     __slots__ = ("bot_token",)

@@ -195,7 +195,8 @@ class SocialServiceServicer:
         `messages` and `manage` rights. With `integration_id` it re-authorises an existing
         integration instead of creating one. Errors: FAILED_PRECONDITION (UNSUPPORTED_PLATFORM when
         the deployment has no OAuth client for the platform), NOT_FOUND (INTEGRATION_NOT_FOUND),
-        RESOURCE_EXHAUSTED (INTEGRATION_LIMIT_REACHED, with `QuotaFailure`).
+        INVALID_ARGUMENT (REDIRECT_URI_NOT_ALLOWED), RESOURCE_EXHAUSTED (INTEGRATION_LIMIT_REACHED,
+        with `QuotaFailure`).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

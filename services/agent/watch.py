@@ -1,0 +1,112 @@
+"""One WatchAgentActivity stream: heartbeat first, an optional replay from the log, then live
+actions from the hub, heartbeats in silences, and always an explicit `end` (after an `error`
+when the stream failed). Yields wire bytes: live events are shared, serialized once."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from google.protobuf import timestamp_pb2
+from google.rpc import code_pb2
+from inbetwin.agent.v1 import agent_service_pb2 as pb
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.agent import action_log
+from services.agent.activity_hub import TOO_SLOW, ActivityHub, Delivery, delivery_of
+
+END_REASONS = {
+    TOO_SLOW: pb.STREAM_END_REASON_ERROR,
+    "SERVER_SHUTDOWN": pb.STREAM_END_REASON_SERVER_SHUTDOWN,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class WatchLimits:
+    heartbeat_seconds: float
+    max_duration_seconds: float
+    replay_max_actions: int
+    replay_max_age_seconds: float
+
+
+def _heartbeat() -> bytes:
+    beat = pb.StreamHeartbeat()
+    beat.time.GetCurrentTime()
+    return pb.WatchAgentActivityResponse(heartbeat=beat).SerializeToString()
+
+
+def _end(reason: int, last: timestamp_pb2.Timestamp | None) -> bytes:
+    end = pb.StreamEnd(reason=reason)  # type: ignore[arg-type,unused-ignore]
+    if last is not None:
+        end.last_action_time.CopyFrom(last)
+    return pb.WatchAgentActivityResponse(end=end).SerializeToString()
+
+
+def _error(code: int, reason: str, message: str) -> bytes:
+    error = pb.StreamError(code=code, reason=reason, message=message)  # type: ignore[arg-type,unused-ignore]
+    return pb.WatchAgentActivityResponse(error=error).SerializeToString()
+
+
+async def watch(
+    *,
+    hub: ActivityHub,
+    engine: AsyncEngine,
+    limits: WatchLimits,
+    owner_id: str,
+    request: pb.WatchAgentActivityRequest,
+) -> AsyncIterator[bytes]:
+    subscriber = hub.subscribe(
+        owner_id,
+        agent_id=request.agent_id,
+        contact_id=request.contact_id,
+        kinds=[int(kind) for kind in request.kinds],
+    )
+    last: timestamp_pb2.Timestamp | None = None
+    try:
+        yield _heartbeat()  # the subscription is live: nothing logged from now on is missed
+        replayed: set[tuple[str, int]] = set()
+        if request.HasField("replay_since"):
+            floor = datetime.now(UTC) - timedelta(seconds=limits.replay_max_age_seconds)
+            since = max(request.replay_since.ToDatetime(tzinfo=UTC), floor)
+            async with engine.connect() as conn:
+                history = await action_log.changed_since(
+                    conn, owner_id=owner_id, since=since, limit=limits.replay_max_actions
+                )
+            for action in history:
+                if subscriber.matches(action):
+                    delivery = delivery_of(action)
+                    replayed.add((delivery.action_id, delivery.status))
+                    last = delivery.create_time
+                    yield delivery.payload
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + limits.max_duration_seconds
+        while True:
+            if subscriber.end_reason:
+                if subscriber.end_reason == TOO_SLOW:
+                    yield _error(
+                        code_pb2.RESOURCE_EXHAUSTED,
+                        TOO_SLOW,
+                        "the stream fell behind; reconnect with replay_since",
+                    )
+                yield _end(END_REASONS[subscriber.end_reason], last)
+                return
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                yield _end(pb.STREAM_END_REASON_MAX_DURATION, last)
+                return
+            try:
+                queued: Delivery | None = await asyncio.wait_for(
+                    subscriber.queue.get(), min(limits.heartbeat_seconds, remaining)
+                )
+            except TimeoutError:
+                if deadline - loop.time() > 0:
+                    yield _heartbeat()
+                continue
+            if queued is None or (queued.action_id, queued.status) in replayed:
+                continue
+            last = queued.create_time
+            yield queued.payload
+    finally:
+        hub.unsubscribe(subscriber)
