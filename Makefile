@@ -91,8 +91,12 @@ bench-gateway: $(STAMP) ## REST via Envoy vs gRPC via Envoy vs direct gRPC, same
 bench-watch: $(STAMP) ## 100 live-activity subscribers x 100 actions/s: delivery latency, isolation
 	$(PY) -m bench.watch
 
+.PHONY: bench-e2e
+bench-e2e: $(STAMP) ## Webhooks in through Envoy -> reply at the platform, at fixed rates
+	$(PY) -m bench.e2e
+
 .PHONY: bench
-bench: bench-gateway bench-watch ## Every benchmark (more join as their issues land)
+bench: bench-gateway bench-watch bench-e2e ## Every benchmark (more join as their issues land)
 
 .PHONY: test-fast
 test-fast: $(STAMP) ## Only the tests (no static checks)

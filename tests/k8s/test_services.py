@@ -53,7 +53,9 @@ def _contract(svc: str) -> set[str]:
     ports = {name: 1 for name in ("postgres", "redis", "nats", "nats-monitor", "envoy")}
     topology = Topology.from_ports(
         {**ports, "envoy-admin": 2, **{s: 3 for s in SERVICES}},
-        Secrets(key_encryption_key="k", token_encryption_keys="k1:k", secret_encryption_keys="k1:k"),
+        Secrets(
+            key_encryption_key="k", token_encryption_keys="k1:k", secret_encryption_keys="k1:k"
+        ),
     )
     return set(service_environment(svc, topology))
 
