@@ -38,7 +38,12 @@ def set_caller(caller: Caller | None) -> contextvars.Token[Caller | None]:
 
 
 def reset_caller(token: contextvars.Token[Caller | None]) -> None:
-    _current.reset(token)
+    try:
+        _current.reset(token)
+    except ValueError:
+        # A streaming handler's generator may resume in another context than the one that
+        # set the caller; each RPC runs in its own task, so clearing is enough there.
+        _current.set(None)
 
 
 def current_caller() -> Caller:
