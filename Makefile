@@ -95,8 +95,16 @@ bench-watch: $(STAMP) ## 100 live-activity subscribers x 100 actions/s: delivery
 bench-e2e: $(STAMP) ## Webhooks in through Envoy -> reply at the platform, at fixed rates
 	$(PY) -m bench.e2e
 
+.PHONY: eval-rag
+eval-rag: $(STAMP) ## Retrieval quality (recall@1/@5, MRR@10) on ../shared/fixtures/eval
+	$(PY) -m bench.eval_rag
+
+.PHONY: bench-rag
+bench-rag: $(STAMP) ## rag search latency at 100k chunks, indexing throughput
+	$(PY) -m bench.rag
+
 .PHONY: bench
-bench: bench-gateway bench-watch bench-e2e ## Every benchmark (more join as their issues land)
+bench: bench-gateway bench-watch bench-e2e bench-rag ## Every benchmark (more join as their issues land)
 
 .PHONY: test-fast
 test-fast: $(STAMP) ## Only the tests (no static checks)

@@ -35,9 +35,13 @@ def _summary(stack: Stack, infra_only: bool) -> str:
         lines += [
             f"  REST      {topology.public_url}",
             f"  gRPC      {topology.edge_address}  (Envoy; admin {topology.envoy_admin_url})",
+            f"  stats     {topology.envoy_stats_url}  (Envoy, Prometheus format)",
         ]
     for name in [] if infra_only else stack.services:
-        lines.append(f"  {name:<9} {topology.service_address(name)}  (direct gRPC)")
+        lines.append(
+            f"  {name:<9} {topology.service_address(name)}  (direct gRPC; "
+            f"metrics {topology.metrics_url(name)})"
+        )
     lines += [
         f"  Postgres  {topology.postgres_dsn('<service>')}",
         f"  Redis     {topology.redis_url}",
@@ -150,7 +154,9 @@ def build_parser() -> argparse.ArgumentParser:
         handler=_down
     )
     commands.add_parser("status", help="show what is running").set_defaults(handler=_status)
-    url = commands.add_parser("url", help="print one endpoint (rest, grpc, service.auth, ...)")
+    url = commands.add_parser(
+        "url", help="print one endpoint (rest, grpc, service.auth, metrics.auth, envoy_stats, ...)"
+    )
     url.add_argument("name", nargs="?", default="rest")
     url.set_defaults(handler=_url)
     return parser

@@ -182,6 +182,10 @@ class Stack:
         """A service's own gRPC address (host:port), bypassing Envoy."""
         return self.topology.service_address(name)
 
+    def metrics_url(self, name: str) -> str:
+        """A service's Prometheus endpoint, e.g. http://127.0.0.1:41235/metrics."""
+        return self.topology.metrics_url(name)
+
     def database_url(self, name: str) -> str:
         """SQLAlchemy URL of a service's database (postgresql+asyncpg://...)."""
         return self.topology.database_url(name)
@@ -207,7 +211,7 @@ class Stack:
         env = dict(os.environ)
         env["PYTHONUNBUFFERED"] = "1"
         env["PYTHONPATH"] = _python_path()
-        env.update(service_environment(name, self.topology))
+        env.update(service_environment(name, self.topology, data_dir=self.paths.root / "data"))
         env.update((extra_env or {}).get(name, {}))
         return env
 
@@ -225,8 +229,10 @@ class Stack:
             found["rest"] = topology.public_url
             found["grpc"] = topology.edge_address
             found["envoy_admin"] = topology.envoy_admin_url
+            found["envoy_stats"] = topology.envoy_stats_url
         for name in self._started_services:
             found[f"service.{name}"] = topology.service_address(name)
+            found[f"metrics.{name}"] = topology.metrics_url(name)
         return found
 
     # ---- start-up --------------------------------------------------------------------------

@@ -15,9 +15,14 @@ INFRA_PORTS = ("postgres", "redis", "nats", "nats-monitor")
 EDGE_PORTS = ("envoy", "envoy-admin")
 
 
+def metrics_port_name(service: str) -> str:
+    return f"{service}-metrics"
+
+
 def port_names(services: Sequence[str] = SERVICES) -> tuple[str, ...]:
-    """The names under which ports are allocated and remembered in ports.json."""
-    return (*INFRA_PORTS, *EDGE_PORTS, *services)
+    """The names under which ports are allocated and remembered in ports.json: every service
+    has its gRPC port and its Prometheus metrics port."""
+    return (*INFRA_PORTS, *EDGE_PORTS, *services, *map(metrics_port_name, services))
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +35,7 @@ class Topology:
     envoy_admin_port: int
     service_ports: Mapping[str, int]
     secrets: Secrets
+    metrics_ports: Mapping[str, int]
     host: str = HOST
 
     @classmethod
@@ -43,6 +49,7 @@ class Topology:
             envoy_admin_port=ports["envoy-admin"],
             service_ports={name: ports[name] for name in SERVICES},
             secrets=secrets,
+            metrics_ports={name: ports[metrics_port_name(name)] for name in SERVICES},
         )
 
     @property
@@ -65,6 +72,15 @@ class Topology:
 
     def service_address(self, name: str) -> str:
         return f"{self.host}:{self.service_ports[name]}"
+
+    def metrics_url(self, name: str) -> str:
+        """A service's Prometheus endpoint."""
+        return f"http://{self.host}:{self.metrics_ports[name]}/metrics"
+
+    @property
+    def envoy_stats_url(self) -> str:
+        """Envoy's statistics in the Prometheus format (served by its admin interface)."""
+        return f"{self.envoy_admin_url}/stats/prometheus"
 
     def database_url(self, database: str) -> str:
         """SQLAlchemy URL (asyncpg driver), as the services get it."""
