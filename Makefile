@@ -104,7 +104,8 @@ bench-rag: $(STAMP) ## rag search latency at 100k chunks, indexing throughput
 	$(PY) -m bench.rag
 
 .PHONY: bench
-bench: bench-gateway bench-watch bench-e2e bench-rag ## Every benchmark (more join as their issues land)
+bench: $(STAMP) ## Every benchmark; writes bench/RESULTS.md with the machine described
+	$(PY) -m bench.run_all
 
 .PHONY: test-fast
 test-fast: $(STAMP) ## Only the tests (no static checks)
