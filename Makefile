@@ -36,6 +36,14 @@ check-gen: third-party ## Fail when gen/ is out of date with proto/
 	@diff -r -q -x __pycache__ gen build/gen-check || { echo "gen/ is stale: run 'make gen' and commit"; exit 1; }
 	@echo "gen/ is up to date"
 
+.PHONY: openapi
+openapi: third-party ## Regenerate docs/openapi.yaml from the contracts
+	$(PY) tools/openapi.py
+
+.PHONY: check-openapi
+check-openapi: third-party ## Fail when docs/openapi.yaml is out of date with proto/
+	$(PY) tools/openapi.py --check
+
 .PHONY: proto-lint
 proto-lint: third-party ## buf lint and buf format check, offline
 	$(BIN)/buf lint
@@ -65,7 +73,7 @@ k8s-validate: $(STAMP) ## Render every k8s overlay (kubectl kustomize) and valid
 	$(PY) tools/k8s_validate.py
 
 .PHONY: check
-check: check-gen proto-lint lint typecheck k8s-validate ## Every static check CI runs
+check: check-gen check-openapi proto-lint lint typecheck k8s-validate ## Every static check CI runs
 
 .PHONY: up
 up: $(STAMP) ## Start the whole platform locally (Ctrl-C stops it); data under .state/

@@ -3,6 +3,7 @@ maps the result. RPCs not overridden here answer UNIMPLEMENTED (the generated ba
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -108,7 +109,8 @@ class AgentServicer(agent_service_pb2_grpc.AgentServiceServicer):
     async def UpdateAgent(
         self, request: pb.UpdateAgentRequest, context: Context
     ) -> pb.UpdateAgentResponse:
-        if not request.agent.id:
+        # The id comes from the URL path and has no contract rule (it is output-only).
+        if not _is_uuid(request.agent.id):
             raise errors.agent_not_found()
         agent = await self._agents.update(_owner(), request.agent, request.update_mask)
         return pb.UpdateAgentResponse(agent=agent)
@@ -440,3 +442,11 @@ class AgentServicer(agent_service_pb2_grpc.AgentServiceServicer):
     ) -> pb.DeleteToolConnectionResponse:
         await self._connections.delete(_owner(), request.tool_connection_id)
         return pb.DeleteToolConnectionResponse()
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True

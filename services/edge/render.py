@@ -16,6 +16,12 @@ skeleton is `envoy/envoy.yaml.tmpl`; everything that follows from the contracts 
   (SSE/NDJSON by `Accept`, larger bodies for uploads) and CORS, which skips direct responses.
 * Envoy's own error replies to REST clients become JSON shaped like `google.rpc.Status` plus a
   top-level `reason` (`local_reply_config`); native gRPC replies are left alone.
+* gRPC server reflection (`grpc.reflection.v1alpha` and `v1`) is public at the edge, so that a
+  client such as grpcurl can discover the contracts before it signs in. Each service's
+  reflection describes that service only, and the service a reflection stream is about is inside
+  its messages, where no route can see it: the client names it in the `x-inbetwin-service` header
+  (`auth` or `inbetwin.auth.v1.AuthService`) and the stream goes to that service. Without the
+  header (or with an unknown name) the edge answers with an error that lists the names.
 """
 
 from __future__ import annotations
@@ -55,6 +61,19 @@ STREAM_IDLE_TIMEOUT = "3600s"
 
 SSE = "text/event-stream"
 NDJSON = "application/x-ndjson"
+
+# gRPC server reflection through the edge (see the module docstring).
+REFLECTION_HEADER = "x-inbetwin-service"
+REFLECTION_PATHS = {
+    "v1alpha": "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+    "v1": "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
+}
+# A reflection stream lives as long as the client's session (grpcurl: one command; a GUI: longer).
+REFLECTION_IDLE_TIMEOUT = "300s"
+# The edge's answer to a reflection stream without a known `x-inbetwin-service`: a native gRPC
+# request gets the body as grpc-message and, from HTTP 400, the status INTERNAL. (404 would give
+# UNIMPLEMENTED, which reflection clients report as "no reflection" without the message.)
+REFLECTION_NO_SERVICE_STATUS = 400
 
 _FILTER_TYPES = {
     "envoy.filters.http.header_mutation": (
@@ -136,6 +155,12 @@ def _header_mutation() -> JSON:
                 {"remove": "x-envoy-original-method"},
                 # gRPC base64-decodes `-bin` metadata and fails the call (500) on bad input.
                 {"remove_on_match": {"key_matcher": {"suffix": "-bin"}}},
+                # HTTP allows header names gRPC refuses (`a*b`): the upstream would answer 500.
+                {
+                    "remove_on_match": {
+                        "key_matcher": {"safe_regex": {"regex": "[0-9a-z_.-]*[^0-9a-z_.:-].*"}}
+                    }
+                },
             ]
         }
     }
@@ -191,8 +216,10 @@ def jwt_rules(services: list[Service]) -> list[JSON]:
                     prefixes.append(prefix)
     prefixes.append("/api/v1/")
     prefixes.extend(s.grpc_prefix for s in services)
-    # Fail closed for native paths the descriptor does not know; reflection and health are not
-    # exposed at the edge (each service serves them inside the mesh), so a probe needs a token.
+    # Reflection is public (a client discovers the contracts before it signs in); the rest of
+    # `/grpc.` (health) is not exposed at the edge, and native paths the descriptor does not know
+    # fail closed: a probe needs a token.
+    rules.extend(_rule({"path": path}, requires=False) for path in REFLECTION_PATHS.values())
     prefixes.extend(["/inbetwin.", "/grpc."])
     rules.extend(_rule({"prefix": p}, requires=True) for p in prefixes)
     return rules
@@ -397,6 +424,7 @@ def routes(params: EdgeParams, services: list[Service]) -> list[JSON]:
                         "route": _route_action(params, service.svc, method),
                     }
                 )
+    result.extend(reflection_routes(services))
     # Native gRPC to a method the descriptor does not know: never routed (it may be internal).
     result.append(
         {
@@ -414,6 +442,67 @@ def routes(params: EdgeParams, services: list[Service]) -> list[JSON]:
         }
     )
     return result
+
+
+def reflection_service_names(services: list[Service]) -> dict[str, list[str]]:
+    """Each cluster with the `x-inbetwin-service` values that select it: `auth`, then the full
+    names of the services it serves (`inbetwin.auth.v1.AuthService`)."""
+    names: dict[str, list[str]] = {}
+    for service in services:
+        names.setdefault(service.svc, [service.svc]).append(service.full_name)
+    return names
+
+
+def reflection_routes(services: list[Service]) -> list[JSON]:
+    """Native gRPC reflection streams, routed by `x-inbetwin-service` to one service.
+
+    Only native gRPC requests match (a REST request to the same path gets the plain 404). The
+    cluster's reflection answers for that service alone; `v1` goes through as well, so a client
+    that tries it first gets the server's own UNIMPLEMENTED and falls back to `v1alpha`.
+    """
+    names = reflection_service_names(services)
+    known = ", ".join(names)
+    result: list[JSON] = []
+    for version, path in REFLECTION_PATHS.items():
+        for svc, values in names.items():
+            regex = "|".join(_re_escape(value) for value in values)
+            result.append(
+                {
+                    "name": f"reflection:{version}:{svc}",
+                    "match": {
+                        "path": path,
+                        "grpc": {},
+                        "headers": [
+                            {
+                                "name": REFLECTION_HEADER,
+                                "string_match": {"safe_regex": {"regex": f"(?:{regex})"}},
+                            }
+                        ],
+                    },
+                    "route": {
+                        "cluster": svc,
+                        "timeout": "0s",
+                        "idle_timeout": REFLECTION_IDLE_TIMEOUT,
+                    },
+                }
+            )
+        result.append(
+            {
+                "name": f"reflection:{version}:no_service",
+                "match": {"path": path, "grpc": {}},
+                "direct_response": _direct(
+                    REFLECTION_NO_SERVICE_STATUS,
+                    f"reflection at the edge is per service: send the header "
+                    f"{REFLECTION_HEADER} with one of {known} (or a full service name)",
+                ),
+            }
+        )
+    return result
+
+
+def _re_escape(text: str) -> str:
+    """An RE2 literal (`re.escape` would also escape characters RE2 takes as they are)."""
+    return "".join(f"\\{c}" if c in ".^$|?*+()[]{}\\" else c for c in text)
 
 
 def route_config(params: EdgeParams, services: list[Service]) -> JSON:

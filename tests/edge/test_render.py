@@ -327,7 +327,9 @@ def test_jwt_rules_follow_the_access_option(descriptor: Path) -> None:
         ("POST", "/inbetwin.auth.v1.AuthService/Login", False),
         ("POST", "/inbetwin.auth.v1.AuthService/GetEntitlements", True),
         ("POST", "/inbetwin.unknown.v1.UnknownService/Call", True),
-        ("POST", "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo", True),
+        ("POST", "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo", False),
+        ("POST", "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", False),
+        ("POST", "/grpc.health.v1.Health/Check", True),
     ]
     for verb, path, needs_token in cases:
         assert _requires(rules, verb, path) is needs_token, (verb, path)
