@@ -1,21 +1,81 @@
-"""leads's wiring. Its RPCs are not built yet: the generated base servicer answers
-UNIMPLEMENTED for each of them, which is the honest answer until they are."""
+"""leads's wiring: the bus consumers, the trainer, the recency sweeper, the watch hub and the
+RPC servicer, and what to close on shutdown."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 import grpc
 from inbetwin.leads.v1 import leads_service_pb2, leads_service_pb2_grpc
 
 from services.kit.runtime import Runtime
 from services.kit.server import Closer
+from services.leads.ingest import SignalIngest, utc_now
+from services.leads.recency import RecencySweeper
+from services.leads.service import LeadsServicer
 from services.leads.settings import LeadsSettings
+from services.leads.trainer import ModelTrainer
+from services.leads.training import TrainingPolicy
+from services.leads.watch import WatchHub, WatchTiming
+from services.leads.watch_slots import WatchSlots
 
 SERVICE_NAMES = (leads_service_pb2.DESCRIPTOR.services_by_name["LeadsService"].full_name,)
 
 
 async def wire(server: grpc.aio.Server, settings: LeadsSettings) -> list[Closer]:
     runtime = await Runtime.open(settings, name="leads")
-    leads_service_pb2_grpc.add_LeadsServiceServicer_to_server(
-        leads_service_pb2_grpc.LeadsServiceServicer(), server
+    trainer = ModelTrainer(
+        runtime.engine,
+        runtime.relay,
+        policy=TrainingPolicy(
+            min_labels=settings.model_min_labels,
+            min_per_class=settings.model_min_labels_per_class,
+            regularisation=settings.model_regularisation,
+        ),
+        poll_interval=settings.trainer_poll_seconds,
+        clock=utc_now,
     )
-    return [runtime.close]
+    sweeper = RecencySweeper(
+        runtime.engine, runtime.relay, interval=settings.recency_sweep_seconds, clock=utc_now
+    )
+    hub = WatchHub(runtime.engine, runtime.bus.jetstream)
+    await hub.start()
+    heartbeat = timedelta(seconds=settings.watch_heartbeat_seconds)
+    servicer = LeadsServicer(
+        engine=runtime.engine,
+        relay=runtime.relay,
+        trainer=trainer,
+        hub=hub,
+        slots=WatchSlots(
+            runtime.redis,
+            limit=settings.watch_limit_per_owner,
+            lease_seconds=3 * settings.watch_heartbeat_seconds,
+        ),
+        timing=WatchTiming(
+            heartbeat=heartbeat,
+            max_duration=timedelta(seconds=settings.watch_max_seconds),
+            resume_margin=timedelta(seconds=settings.watch_resume_margin_seconds),
+        ),
+        replay_window=timedelta(hours=settings.watch_replay_max_hours),
+        clock=utc_now,
+    )
+    leads_service_pb2_grpc.add_LeadsServiceServicer_to_server(servicer, server)
+    SignalIngest(runtime.engine, runtime.relay, clock=utc_now).subscribe(runtime.bus)
+    trainer.start()
+    sweeper.start()
+    _end_streams_before_stopping(server, hub)
+    # Closed in reverse: background loops first, the runtime (bus, relay, database) last.
+    return [runtime.close, hub.stop, sweeper.stop, trainer.stop]
+
+
+def _end_streams_before_stopping(server: grpc.aio.Server, hub: WatchHub) -> None:
+    """Open watch streams must send `end` (SERVER_SHUTDOWN) while the server still lets them
+    finish: the kit stops the server before it runs the closers, and has no hook before that,
+    so `stop` is wrapped here to tell the streams first."""
+    stop = server.stop
+
+    async def stop_after_ending_streams(grace: float | None) -> None:
+        hub.close_streams()
+        await stop(grace)
+
+    setattr(server, "stop", stop_after_ending_streams)  # noqa: B010 - see the docstring
