@@ -6,6 +6,11 @@ lets JetStream drop a re-publish inside the duplicate window. Consumers are dura
 consumers with explicit ack; a handler error is retried with backoff up to `max_deliver`
 times, after which the message goes to the dead-letter subject `dlq.<subject>` and is
 terminated, so one poison message never blocks the rest.
+
+Tracing: a published message carries the publisher's trace context in its `traceparent`
+header, and each delivery runs its handler in a consumer span that continues it, so the
+handler's log lines, calls and events belong to the trace of the request that caused them.
+Every delivery is logged once (`event`, with its outcome) and counted (see services.kit.metrics).
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -25,10 +31,40 @@ from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StorageType, StreamConfig
 from nats.js.errors import NotFoundError
+from opentelemetry import trace
+from opentelemetry.context import Context
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode
+from opentelemetry.util.types import AttributeValue
 
+from services.kit import tracing
 from services.kit.events import event_id_of, subject_of
+from services.kit.metrics import PROBES, Reading, counter, histogram
 
 log = logging.getLogger("inbetwin.bus")
+
+EVENTS_PUBLISHED = counter(
+    "inbetwin_events_published_total",
+    "Events published and acknowledged by JetStream.",
+    ["subject"],
+)
+EVENT_PUBLISH_ERRORS = counter(
+    "inbetwin_events_publish_errors_total",
+    "Publishes that JetStream did not acknowledge.",
+    ["subject"],
+)
+EVENTS_HANDLED = counter(
+    "inbetwin_events_handled_total",
+    "Deliveries handled by a durable consumer, by outcome: ok, failed (retried with backoff), "
+    "deferred (RetryLaterError) or dead_lettered.",
+    ["consumer", "outcome"],
+)
+EVENT_HANDLING_SECONDS = histogram(
+    "inbetwin_event_handling_seconds", "Time a consumer's handler took per delivery.", ["consumer"]
+)
+CONSUMER_PENDING = "inbetwin_consumer_pending_messages"
+CONSUMER_ACK_PENDING = "inbetwin_consumer_ack_pending_messages"
+PROBES.document(CONSUMER_PENDING, "Messages a durable consumer has not been delivered yet (lag).")
+PROBES.document(CONSUMER_ACK_PENDING, "Messages delivered to a consumer and not acknowledged yet.")
 
 EVENTS_STREAM = "INBETWIN_EVENTS"
 DEAD_LETTER_STREAM = "INBETWIN_DLQ"
@@ -68,6 +104,7 @@ class EventBus:
         self._replicas = replicas
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = asyncio.Event()
+        self._unregister: list[Callable[[], None]] = []
 
     @classmethod
     async def connect(cls, url: str, *, name: str, replicas: int = 1) -> EventBus:
@@ -121,13 +158,36 @@ class EventBus:
         )
 
     async def publish_raw(
-        self, subject: str, payload: bytes, *, event_id: str, event_type: str
+        self,
+        subject: str,
+        payload: bytes,
+        *,
+        event_id: str,
+        event_type: str,
+        trace_context: Context | None = None,
     ) -> None:
-        await self._js.publish(
-            subject,
-            payload,
-            headers={MSG_ID_HEADER: event_id, EVENT_TYPE_HEADER: event_type},
+        """Publish in a producer span, a child of `trace_context` (default: the current one),
+        whose context travels in the message's `traceparent` header."""
+        span = tracing.start_span(
+            f"publish {subject}",
+            kind=SpanKind.PRODUCER,
+            parent=trace_context,
+            attributes=lambda: tracing.messaging_attributes(subject, event_id),
         )
+        headers = {MSG_ID_HEADER: event_id, EVENT_TYPE_HEADER: event_type}
+        headers.update(tracing.inject(trace.set_span_in_context(span)))
+        try:
+            await self._js.publish(subject, payload, headers=headers)
+        except BaseException as error:
+            EVENT_PUBLISH_ERRORS.labels(subject).inc()
+            if span.is_recording():
+                span.record_exception(error)
+                span.set_status(Status(StatusCode.ERROR, type(error).__name__))
+            raise
+        else:
+            EVENTS_PUBLISHED.labels(subject).inc()
+        finally:
+            tracing.end_span(span)
 
     def consume(
         self,
@@ -137,6 +197,23 @@ class EventBus:
     ) -> None:
         """Start a background loop that feeds `handler` every event on `spec.subjects`."""
         self._tasks.append(asyncio.create_task(self._consume_loop(spec, event_type, handler)))
+        self._unregister.append(PROBES.add(f"consumer:{spec.durable}", self._lag_probe(spec)))
+
+    def _lag_probe(self, spec: ConsumerSpec) -> Callable[[], Awaitable[Reading | None]]:
+        async def probe() -> Reading | None:
+            try:
+                info = await self._js.consumer_info(EVENTS_STREAM, spec.durable)
+            except NotFoundError:
+                return None  # not created yet
+            return Reading(
+                {"consumer": spec.durable},
+                {
+                    CONSUMER_PENDING: float(info.num_pending or 0),
+                    CONSUMER_ACK_PENDING: float(info.num_ack_pending or 0),
+                },
+            )
+
+        return probe
 
     async def _consume_loop(
         self, spec: ConsumerSpec, event_type: type[E], handler: Callable[[E], Awaitable[None]]
@@ -208,32 +285,84 @@ class EventBus:
         event_type: type[E],
         handler: Callable[[E], Awaitable[None]],
     ) -> None:
+        """Handle one delivery inside a consumer span that continues the publisher's trace."""
+        headers = msg.headers or {}
+
+        def attributes() -> dict[str, AttributeValue]:
+            found = tracing.messaging_attributes(msg.subject, headers.get(MSG_ID_HEADER, ""))
+            found["messaging.consumer.group.name"] = spec.durable
+            found["inbetwin.delivery_attempt"] = msg.metadata.num_delivered
+            return found
+
+        span = tracing.start_span(
+            f"process {msg.subject}",
+            kind=SpanKind.CONSUMER,
+            parent=tracing.extract(headers.items()),
+            attributes=attributes,
+        )
+        token = tracing.activate(span)
+        started = time.perf_counter()
+        outcome = "failed"  # if acking fails, JetStream redelivers after ack_wait
+        try:
+            outcome = await self._handle(spec, msg, event_type, handler, span)
+        finally:
+            elapsed = time.perf_counter() - started
+            EVENTS_HANDLED.labels(spec.durable, outcome).inc()
+            EVENT_HANDLING_SECONDS.labels(spec.durable).observe(elapsed)
+            log.info(
+                "event",
+                extra={
+                    "consumer": spec.durable,
+                    "subject": msg.subject,
+                    "event_id": headers.get(MSG_ID_HEADER),
+                    "attempt": msg.metadata.num_delivered,
+                    "outcome": outcome,
+                    "latency_ms": round(elapsed * 1000, 3),
+                },
+            )
+            if span.is_recording():
+                span.set_attribute("inbetwin.outcome", outcome)
+            tracing.end_span(span)
+            tracing.deactivate(token)
+
+    async def _handle(
+        self,
+        spec: ConsumerSpec,
+        msg: Msg,
+        event_type: type[E],
+        handler: Callable[[E], Awaitable[None]],
+        span: Span,
+    ) -> str:
         delivered = msg.metadata.num_delivered
         try:
             event = event_type.FromString(msg.data)
         except DecodeError:
             await self._dead_letter(msg, spec, "undecodable payload")
-            return
+            return "dead_lettered"
         try:
             await handler(event)
         except RetryLaterError as later:
             if delivered >= spec.max_deliver:
                 await self._dead_letter(msg, spec, f"retries exhausted: {later}")
-                return
+                return "dead_lettered"
             await msg.nak(delay=max(0.0, later.seconds))
-            return
+            return "deferred"
         except Exception as error:
+            if span.is_recording():
+                span.record_exception(error)
+                span.set_status(Status(StatusCode.ERROR, type(error).__name__))
             if delivered >= spec.max_deliver:
                 await self._dead_letter(msg, spec, repr(error))
-                return
+                return "dead_lettered"
             delay = spec.backoff_seconds[min(delivered - 1, len(spec.backoff_seconds) - 1)]
             log.warning(
                 "handler failed, will retry",
                 extra={"consumer": spec.durable, "attempt": delivered, "error": repr(error)},
             )
             await msg.nak(delay=delay)
-            return
+            return "failed"
         await msg.ack()
+        return "ok"
 
     async def _dead_letter(self, msg: Msg, spec: ConsumerSpec, reason: str) -> None:
         headers = dict(msg.headers or {})
@@ -247,6 +376,8 @@ class EventBus:
         await msg.term()
 
     async def close(self) -> None:
+        for unregister in self._unregister:
+            unregister()
         self._stopping.set()
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -25,3 +25,12 @@ class ServiceSettings(BaseSettings):
     log_level: str = "INFO"
     shutdown_grace_seconds: float = 5.0
     max_receive_message_bytes: int = 32 * 1024 * 1024
+    # Prometheus metrics over HTTP (`/metrics`) on grpc_host: unset serves none, 0 picks a free
+    # port. The local stack gives every service its own port (`inbetwin url metrics.<svc>`).
+    metrics_port: int | None = Field(default=None, ge=0, le=65535)
+    # OpenTelemetry traces go to this OTLP/gRPC collector (`http://host:4317`; `https://` for
+    # TLS). Unset: no spans are recorded or exported, but an incoming `traceparent` is still
+    # passed on to peers, events and log lines. Batching follows the SDK's OTEL_BSP_* variables.
+    otlp_endpoint: str | None = None
+    # Share of new traces recorded when exporting; a caller's sampling decision is followed.
+    trace_sample_ratio: float = Field(default=1.0, ge=0.0, le=1.0)

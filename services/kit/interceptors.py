@@ -1,4 +1,4 @@
-"""The server's request pipeline: log, identify the caller, validate, map errors.
+"""The server's request pipeline: trace, measure, log, identify the caller, validate, map errors.
 
 Each RPC's access level (public, authenticated, internal) and request type come from the
 contracts' descriptors, so the rules live in one place: the .proto files.
@@ -6,7 +6,9 @@ contracts' descriptors, so the rules live in one place: the .proto files.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import inspect
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
@@ -19,13 +21,68 @@ from google.protobuf import descriptor_pool
 from google.protobuf.descriptor import MethodDescriptor
 from grpc_status import rpc_status
 from inbetwin.common.v1 import options_pb2
+from opentelemetry.trace import SpanKind
+from prometheus_client.metrics import Counter, Histogram
 
+from services.kit import tracing
 from services.kit.errors import ServiceError, invalid_argument
 from services.kit.identity import caller_from_metadata, reset_caller, set_caller
+from services.kit.metrics import counter, histogram
 from services.kit.options import method_access
 from services.kit.validation import validate_request
 
 log = logging.getLogger("inbetwin.rpc")
+
+_RPC_LABELS = ("grpc_type", "grpc_service", "grpc_method")
+RPC_STARTED = counter("grpc_server_started_total", "RPCs started on the server.", _RPC_LABELS)
+RPC_HANDLED = counter(
+    "grpc_server_handled_total",
+    "RPCs completed on the server, whatever their status code.",
+    (*_RPC_LABELS, "grpc_code"),
+)
+RPC_SECONDS = histogram(
+    "grpc_server_handling_seconds",
+    "Time from the start of an RPC until its status (for streams: until the stream ends).",
+    _RPC_LABELS,
+)
+
+
+class RpcName:
+    """One RPC's names for spans and metrics, from its full method `/pkg.Service/Method`, and
+    its metric series (looked up once, not per call)."""
+
+    __slots__ = (
+        "_handled",
+        "full",
+        "grpc_type",
+        "method",
+        "seconds",
+        "service",
+        "span_name",
+        "started",
+    )
+
+    def __init__(self, full_method: str, grpc_type: str) -> None:
+        self.full = full_method
+        self.grpc_type = grpc_type
+        self.service, _, self.method = full_method.lstrip("/").partition("/")
+        self.span_name = f"{self.service}/{self.method}"
+        labels = (grpc_type, self.service, self.method)
+        self.started: Counter = RPC_STARTED.labels(*labels)
+        self.seconds: Histogram = RPC_SECONDS.labels(*labels)
+        self._handled: dict[grpc.StatusCode, Counter] = {}
+
+    def handled(self, code: grpc.StatusCode) -> Counter:
+        found = self._handled.get(code)
+        if found is None:
+            found = RPC_HANDLED.labels(self.grpc_type, self.service, self.method, code.name)
+            self._handled[code] = found
+        return found
+
+
+@cache
+def rpc_name(full_method: str, grpc_type: str) -> RpcName:
+    return RpcName(full_method, grpc_type)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +115,8 @@ def method_policy(full_method: str) -> MethodPolicy:
 
 
 class RequestPipeline(grpc.aio.ServerInterceptor):
-    """Wraps every handler: access log, caller identity, contract validation, rich errors."""
+    """Wraps every handler: a server span (continuing the caller's `traceparent`), metrics,
+    access log, caller identity, contract validation, rich errors."""
 
     def __init__(self, error_domain: str) -> None:
         self._domain = error_domain
@@ -75,20 +133,22 @@ class RequestPipeline(grpc.aio.ServerInterceptor):
         policy = method_policy(method)
         if handler.unary_unary is not None:
             return grpc.unary_unary_rpc_method_handler(
-                self._wrap_unary(method, policy, handler.unary_unary),
+                self._wrap_unary(rpc_name(method, "unary"), policy, handler.unary_unary),
                 request_deserializer=handler.request_deserializer,
                 response_serializer=handler.response_serializer,
             )
         if handler.unary_stream is not None:
             return grpc.unary_stream_rpc_method_handler(
-                self._wrap_stream(method, policy, handler.unary_stream),
+                self._wrap_stream(rpc_name(method, "server_stream"), policy, handler.unary_stream),
                 request_deserializer=handler.request_deserializer,
                 response_serializer=handler.response_serializer,
             )
         return handler
 
-    def _enter(self, policy: MethodPolicy, request: Any, context: grpc.aio.ServicerContext) -> Any:
-        caller = caller_from_metadata(_metadata(context))
+    def _enter(
+        self, policy: MethodPolicy, request: Any, metadata: Iterable[tuple[str, str | bytes]]
+    ) -> Any:
+        caller = caller_from_metadata(metadata)
         if policy.needs_caller and caller is None:
             raise ServiceError(
                 grpc.StatusCode.UNAUTHENTICATED, "UNAUTHENTICATED", "missing or invalid x-user-id"
@@ -101,14 +161,25 @@ class RequestPipeline(grpc.aio.ServerInterceptor):
 
     @contextlib.asynccontextmanager
     async def _call(
-        self, method: str, policy: MethodPolicy, request: Any, context: grpc.aio.ServicerContext
+        self, name: RpcName, policy: MethodPolicy, request: Any, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[None]:
-        """One RPC's scope: identity and validation on entry; errors mapped; one log line."""
+        """One RPC's scope: a span and metrics around it; identity and validation on entry;
+        errors mapped; one log line (inside the span, so it carries the trace id)."""
         started = time.perf_counter()
+        metadata = _metadata(context)
+        name.started.inc()
+        span = tracing.start_rpc_span(
+            name.span_name,
+            kind=SpanKind.SERVER,
+            service=name.service,
+            method=name.method,
+            parent=tracing.extract(metadata),
+        )
+        span_token = tracing.activate(span)
         token = None
         code = grpc.StatusCode.OK
         try:
-            token = self._enter(policy, request, context)
+            token = self._enter(policy, request, metadata)
             yield
         except ServiceError as error:
             code = error.code
@@ -116,51 +187,69 @@ class RequestPipeline(grpc.aio.ServerInterceptor):
         except grpc.aio.AbortError:
             code = context.code() or grpc.StatusCode.UNKNOWN
             raise
+        except (asyncio.CancelledError, GeneratorExit):
+            code = grpc.StatusCode.CANCELLED  # the caller went away (or a stream was closed)
+            raise
         except NotImplementedError:
             # The generated base servicer's answer for an RPC not built yet.
             code = grpc.StatusCode.UNIMPLEMENTED
-            await context.abort(code, f"{method} is not implemented yet")
-        except Exception:
+            await context.abort(code, f"{name.full} is not implemented yet")
+        except Exception as error:
             code = grpc.StatusCode.INTERNAL
-            log.exception("unhandled error", extra={"rpc": method})
+            span.record_exception(error)
+            log.exception("unhandled error", extra={"rpc": name.full})
             await context.abort(grpc.StatusCode.INTERNAL, "internal error")
         finally:
             if token is not None:
                 reset_caller(token)
-            self._log(method, code, started, context)
+            if code == grpc.StatusCode.OK:  # a handler may set a code without raising
+                code = context.code() or code
+            elapsed = time.perf_counter() - started
+            name.handled(code).inc()
+            name.seconds.observe(elapsed)
+            self._log(name.full, code, elapsed, metadata)
+            tracing.end_rpc_span(span, code, server=True)
+            tracing.deactivate(span_token)
 
-    def _wrap_unary(self, method: str, policy: MethodPolicy, behavior: Any) -> Any:
+    def _wrap_unary(self, name: RpcName, policy: MethodPolicy, behavior: Any) -> Any:
         async def wrapped(request: Any, context: grpc.aio.ServicerContext) -> Any:
-            async with self._call(method, policy, request, context):
+            async with self._call(name, policy, request, context):
                 return await behavior(request, context)
 
         return wrapped
 
-    def _wrap_stream(self, method: str, policy: MethodPolicy, behavior: Any) -> Any:
+    def _wrap_stream(self, name: RpcName, policy: MethodPolicy, behavior: Any) -> Any:
         async def wrapped(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
-            async with self._call(method, policy, request, context):
-                async for response in behavior(request, context):
+            async with self._call(name, policy, request, context):
+                responses = behavior(request, context)
+                if inspect.isawaitable(responses):  # writes with context.write() (health Watch)
+                    await responses
+                    return
+                async for response in responses:
                     yield response
 
         return wrapped
 
     @staticmethod
     def _log(
-        method: str, code: grpc.StatusCode, started: float, context: grpc.aio.ServicerContext
+        method: str,
+        code: grpc.StatusCode,
+        elapsed: float,
+        metadata: Iterable[tuple[str, str | bytes]],
     ) -> None:
-        caller = caller_from_metadata(_metadata(context))
+        caller = caller_from_metadata(metadata)
         log.info(
             "rpc",
             extra={
                 "rpc": method,
                 "code": code.name,
-                "latency_ms": round((time.perf_counter() - started) * 1000, 3),
+                "latency_ms": round(elapsed * 1000, 3),
                 "user": caller.user_id if caller else None,
             },
         )
 
 
-def _metadata(context: grpc.aio.ServicerContext) -> Iterable[tuple[str, str | bytes]]:
+def _metadata(context: grpc.aio.ServicerContext) -> tuple[tuple[str, str | bytes], ...]:
     return tuple((item[0], item[1]) for item in context.invocation_metadata() or ())
 
 

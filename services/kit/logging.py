@@ -1,4 +1,6 @@
-"""Structured JSON logs on stderr, one object per line."""
+"""Structured JSON logs on stderr, one object per line; a line written while a span is current
+(an RPC, an event delivery) carries its `trace_id` and `span_id`, so the logs of one request
+can be found across services by its trace id."""
 
 from __future__ import annotations
 
@@ -7,6 +9,8 @@ import logging
 import sys
 from datetime import UTC, datetime
 from typing import Any
+
+from services.kit.tracing import current_ids
 
 _RESERVED = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message"}
 
@@ -26,6 +30,9 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
+        ids = current_ids()
+        if ids is not None:
+            entry["trace_id"], entry["span_id"] = ids
         for key, value in record.__dict__.items():
             if key not in _RESERVED and not key.startswith("_"):
                 entry[key] = value

@@ -2,6 +2,14 @@
 describes, and a relay publishes it to JetStream afterwards, so a commit and its event are
 never split. Publishing is at-least-once; the event id as `Nats-Msg-Id` and idempotent
 consumers make the effect exactly-once.
+
+Tracing without a schema change: `add_event` remembers the current span's context in memory,
+by event id, and the relay publishes the event as a child of it, so the consumer's span joins
+the trace of the request that made the change. The relay of the same process publishes nearly
+every event (`notify()` after the commit), so that is the common case. An event published by
+another process's relay, or after a restart, starts a trace of its own at the relay (its
+consumers still join that one); the memory holds at most MAX_REMEMBERED_TRACES contexts, so
+rolled-back events cannot make it grow.
 """
 
 from __future__ import annotations
@@ -10,20 +18,67 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 
 import sqlalchemy as sa
 from google.protobuf.message import Message
+from opentelemetry import trace
+from opentelemetry.context import Context
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from services.kit import tracing
 from services.kit.bus import EventBus
 from services.kit.events import event_id_of, subject_of
+from services.kit.metrics import PROBES, Reading, counter
 from services.kit.tables import inbox_table, outbox_table
 
 log = logging.getLogger("inbetwin.outbox")
 
 PUBLISHED_RETENTION = timedelta(days=1)
 PRUNE_INTERVAL_SECONDS = 300.0
+MAX_REMEMBERED_TRACES = 10_000
+
+OUTBOX_RELAYED = counter(
+    "inbetwin_outbox_relayed_total", "Outbox rows this process's relay published."
+)
+OUTBOX_RELAY_ERRORS = counter(
+    "inbetwin_outbox_relay_errors_total", "Relay passes that failed (retried after a pause)."
+)
+OUTBOX_BACKLOG = "inbetwin_outbox_backlog_rows"
+OUTBOX_OLDEST_AGE = "inbetwin_outbox_oldest_unpublished_age_seconds"
+PROBES.document(OUTBOX_BACKLOG, "Outbox rows not published yet.")
+PROBES.document(OUTBOX_OLDEST_AGE, "Age of the oldest unpublished outbox row (0 when none).")
+
+
+class _ProducerTraces:
+    """The span context each event was recorded in, by event id, until it is published (used
+    from the event loop's thread only)."""
+
+    def __init__(self, limit: int) -> None:
+        self._limit = limit
+        self._contexts: OrderedDict[str, trace.SpanContext] = OrderedDict()
+
+    def remember(self, event_id: str) -> None:
+        span_context = trace.get_current_span().get_span_context()
+        if not span_context.is_valid:
+            return
+        self._contexts[event_id] = span_context
+        while len(self._contexts) > self._limit:
+            self._contexts.popitem(last=False)
+
+    def recall(self, event_id: str) -> Context:
+        """The parent for the event's publish span: its producer's, or none (a new trace)."""
+        span_context = self._contexts.get(event_id)
+        return Context() if span_context is None else tracing.context_of(span_context)
+
+    def forget(self, event_ids: Iterable[str]) -> None:
+        for event_id in event_ids:
+            self._contexts.pop(event_id, None)
+
+
+_traces = _ProducerTraces(MAX_REMEMBERED_TRACES)
 
 _metadata = sa.MetaData()
 OUTBOX = outbox_table(_metadata)
@@ -32,6 +87,7 @@ INBOX = inbox_table(_metadata)
 
 async def add_event(connection: AsyncConnection, event: Message) -> None:
     """Record an event inside the caller's open transaction (ignored if already recorded)."""
+    _traces.remember(event_id_of(event))
     statement = (
         sa.dialects.postgresql.insert(OUTBOX)
         .values(
@@ -84,15 +140,37 @@ class OutboxRelay:
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
+        self._unregister_probe: Callable[[], None] | None = None
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run())
+        self._unregister_probe = PROBES.add("outbox", self.backlog)
+
+    async def backlog(self) -> Reading:
+        """Unpublished rows and the age of the oldest, read when metrics are scraped."""
+        async with self._engine.connect() as connection:
+            row = (
+                await connection.execute(
+                    sa.select(
+                        sa.func.count(),
+                        sa.func.coalesce(
+                            sa.func.extract(
+                                "epoch", sa.func.now() - sa.func.min(OUTBOX.c.created_at)
+                            ),
+                            0,
+                        ),
+                    ).where(OUTBOX.c.published_at.is_(None))
+                )
+            ).one()
+        return Reading({}, {OUTBOX_BACKLOG: float(row[0]), OUTBOX_OLDEST_AGE: float(row[1])})
 
     def notify(self) -> None:
         """Call after committing a transaction that added events, to publish them now."""
         self._wakeup.set()
 
     async def stop(self) -> None:
+        if self._unregister_probe is not None:
+            self._unregister_probe()
         self._stopping = True
         self._wakeup.set()
         if self._task is not None:
@@ -110,6 +188,7 @@ class OutboxRelay:
                 self._wakeup.clear()
                 published = await self.publish_pending()
             except Exception:
+                OUTBOX_RELAY_ERRORS.inc()
                 log.exception("outbox relay failed; retrying")
                 published = 0
                 await asyncio.sleep(self._poll_interval)
@@ -154,6 +233,7 @@ class OutboxRelay:
                         row.payload,
                         event_id=str(row.event_id),
                         event_type=row.event_type,
+                        trace_context=_traces.recall(str(row.event_id)),
                     )
                     for row in rows
                 )
@@ -163,4 +243,6 @@ class OutboxRelay:
                 .where(OUTBOX.c.seq.in_([row.seq for row in rows]))
                 .values(published_at=sa.func.now())
             )
+        _traces.forget(str(row.event_id) for row in rows)
+        OUTBOX_RELAYED.inc(len(rows))
         return len(rows)

@@ -1,5 +1,6 @@
 """gRPC server bootstrap shared by every service: health, reflection, the request pipeline,
-graceful shutdown, and the `python -m services.<svc> [serve|migrate]` entry point."""
+the Prometheus `/metrics` endpoint, tracing, graceful shutdown, and the
+`python -m services.<svc> [serve|migrate]` entry point."""
 
 from __future__ import annotations
 
@@ -22,6 +23,8 @@ from services.kit.config import ServiceSettings
 from services.kit.db import upgrade_to_head
 from services.kit.interceptors import RequestPipeline
 from services.kit.logging import configure_logging
+from services.kit.metrics import start_metrics_server
+from services.kit.tracing import configure_tracing
 
 log = logging.getLogger("inbetwin.server")
 
@@ -31,12 +34,14 @@ Closer = Callable[[], Awaitable[None]]
 
 @dataclass
 class ServerHandle:
-    """A started server: its port, health servicer and what to close on shutdown."""
+    """A started server: its port, health servicer, metrics port (None when metrics are not
+    served) and what to close on shutdown."""
 
     server: grpc.aio.Server
     port: int
     health: health.aio.HealthServicer  # type: ignore[name-defined]
     closers: list[Closer] = field(default_factory=list)
+    metrics_port: int | None = None
 
     async def stop(self, grace: float) -> None:
         await self.health.enter_graceful_shutdown()
@@ -59,7 +64,8 @@ async def create_server(
     error_domain: str,
     wire: Wiring[S],
 ) -> ServerHandle:
-    """Build and start a server on settings.grpc_host:grpc_port (0 picks a free port)."""
+    """Build and start a server on settings.grpc_host:grpc_port (0 picks a free port), and the
+    metrics endpoint on settings.grpc_host:metrics_port when that is set."""
     server = grpc.aio.server(
         interceptors=[RequestPipeline(error_domain)],
         options=[
@@ -84,10 +90,20 @@ async def create_server(
     port = server.add_insecure_port(f"{settings.grpc_host}:{settings.grpc_port}")
     if port == 0:
         raise RuntimeError(f"cannot bind {settings.grpc_host}:{settings.grpc_port}")
+    metrics_port = None
+    if settings.metrics_port is not None:
+        try:
+            metrics = start_metrics_server(settings.grpc_host, settings.metrics_port)
+        except OSError as error:
+            raise RuntimeError(
+                f"cannot serve metrics on {settings.grpc_host}:{settings.metrics_port}: {error}"
+            ) from error
+        metrics_port = metrics.port
+        closers.insert(0, metrics.close)  # closed last
     await server.start()
     for name in ("", *service_names):
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
-    return ServerHandle(server, port, health_servicer, closers)
+    return ServerHandle(server, port, health_servicer, closers, metrics_port)
 
 
 async def serve(
@@ -97,7 +113,15 @@ async def serve(
     handle = await create_server(
         settings, service_names=service_names, error_domain=error_domain, wire=wire
     )
-    log.info("serving", extra={"port": handle.port, "services": list(service_names)})
+    log.info(
+        "serving",
+        extra={
+            "port": handle.port,
+            "metrics_port": handle.metrics_port,
+            "tracing": bool(settings.otlp_endpoint),
+            "services": list(service_names),
+        },
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -126,12 +150,16 @@ def service_main(
         upgrade_to_head(settings.database_url, migrations_dir)
         log.info("migrated")
         return
-    with contextlib.suppress(KeyboardInterrupt):
-        uvloop.run(
-            serve(
-                settings,
-                service_names=service_names,
-                error_domain=f"{name}.inbetwin.app",
-                wire=wire,
+    tracing = configure_tracing(name, settings)
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            uvloop.run(
+                serve(
+                    settings,
+                    service_names=service_names,
+                    error_domain=f"{name}.inbetwin.app",
+                    wire=wire,
+                )
             )
-        )
+    finally:
+        tracing.shutdown()

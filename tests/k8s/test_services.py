@@ -21,7 +21,7 @@ from services.social.crypto import parse_keys
 from services.social.settings import SocialSettings
 from services.stack.environment import service_environment
 from services.stack.secret_store import Secrets
-from services.stack.topology import Topology
+from services.stack.topology import Topology, port_names
 from tests.k8s.manifests import (
     GRPC_PORT,
     EnvValue,
@@ -50,9 +50,8 @@ PROD_SECRETS = {f"{svc}-secrets" for svc in SERVICES} | {"rag-pinecone"}
 
 def _contract(svc: str) -> set[str]:
     """The variable names the local stack sets for `svc`."""
-    ports = {name: 1 for name in ("postgres", "redis", "nats", "nats-monitor", "envoy")}
     topology = Topology.from_ports(
-        {**ports, "envoy-admin": 2, **{s: 3 for s in SERVICES}},
+        {name: 1 for name in port_names()},
         Secrets(
             key_encryption_key="k", token_encryption_keys="k1:k", secret_encryption_keys="k1:k"
         ),

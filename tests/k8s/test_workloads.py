@@ -112,7 +112,7 @@ def test_service_pods_probe_grpc_health_on_the_grpc_port(
     for rendered in overlays.values():
         c = container(pod_spec(rendered.service_deployment(svc)), svc)
         ports = {p["name"]: p["containerPort"] for p in c["ports"]}
-        assert ports == {"grpc": GRPC_PORT}
+        assert ports == {"grpc": GRPC_PORT, "metrics": 9464}
         for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
             assert c[probe]["grpc"] == {"port": GRPC_PORT}, f"{rendered.name} {svc} {probe}"
         env = environment(rendered, c)
