@@ -95,6 +95,10 @@ test: check ## Static checks, then the whole test suite against real local serve
 bench-gateway: $(STAMP) ## REST via Envoy vs gRPC via Envoy vs direct gRPC, same RPC, same run
 	$(PY) -m bench.gateway
 
+.PHONY: bench-webhooks
+bench-webhooks: $(STAMP) ## Telegram updates through Envoy at fixed rates: ack latency, exactly once
+	$(PY) -m bench.webhooks
+
 .PHONY: bench-watch
 bench-watch: $(STAMP) ## 100 live-activity subscribers x 100 actions/s: delivery latency, isolation
 	$(PY) -m bench.watch

@@ -19,6 +19,7 @@ from typing import Any
 import grpc
 from google.protobuf import descriptor_pool
 from google.protobuf.descriptor import MethodDescriptor
+from google.protobuf.message import DecodeError
 from grpc_status import rpc_status
 from inbetwin.common.v1 import options_pb2
 from opentelemetry.trace import SpanKind
@@ -134,13 +135,13 @@ class RequestPipeline(grpc.aio.ServerInterceptor):
         if handler.unary_unary is not None:
             return grpc.unary_unary_rpc_method_handler(
                 self._wrap_unary(rpc_name(method, "unary"), policy, handler.unary_unary),
-                request_deserializer=handler.request_deserializer,
+                request_deserializer=_tolerant(handler.request_deserializer),
                 response_serializer=handler.response_serializer,
             )
         if handler.unary_stream is not None:
             return grpc.unary_stream_rpc_method_handler(
                 self._wrap_stream(rpc_name(method, "server_stream"), policy, handler.unary_stream),
-                request_deserializer=handler.request_deserializer,
+                request_deserializer=_tolerant(handler.request_deserializer),
                 response_serializer=handler.response_serializer,
             )
         return handler
@@ -148,6 +149,12 @@ class RequestPipeline(grpc.aio.ServerInterceptor):
     def _enter(
         self, policy: MethodPolicy, request: Any, metadata: Iterable[tuple[str, str | bytes]]
     ) -> Any:
+        if isinstance(request, UndecodableRequest):
+            raise ServiceError(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                "MALFORMED_REQUEST",
+                f"the request is not a valid message: {request.reason}",
+            )
         caller = caller_from_metadata(metadata)
         if policy.needs_caller and caller is None:
             raise ServiceError(
@@ -256,3 +263,25 @@ def _metadata(context: grpc.aio.ServicerContext) -> tuple[tuple[str, str | bytes
 async def _abort(context: Any, error: ServiceError, domain: str) -> None:
     # grpc-stubs lacks aio's abort_with_status; it exists at runtime since grpcio 1.38.
     await context.abort_with_status(rpc_status.to_status(error.to_status(domain)))
+
+
+@dataclass(frozen=True, slots=True)
+class UndecodableRequest:
+    """Bytes that do not parse as the request type (e.g. a string that is not UTF-8)."""
+
+    reason: str
+
+
+def _tolerant(deserialize: Callable[[bytes], Any] | None) -> Callable[[bytes], Any] | None:
+    """A deserializer that never raises: gRPC would answer a parse error with UNKNOWN (a 500 at
+    the edge) before the pipeline runs; the pipeline answers INVALID_ARGUMENT instead."""
+    if deserialize is None:
+        return None
+
+    def parse(data: bytes) -> Any:
+        try:
+            return deserialize(data)
+        except DecodeError as error:
+            return UndecodableRequest(str(error))
+
+    return parse

@@ -10,7 +10,7 @@ from google.protobuf.internal.enum_type_wrapper import EnumTypeWrapper
 from google.protobuf.timestamp_pb2 import Timestamp
 from inbetwin.social.v1 import contact_pb2, integration_pb2, message_pb2
 
-from services.social.models import Contact, Integration, Message
+from services.social.models import Contact, ContactSync, Integration, Message
 
 
 def enum_value(prefix: str, name: str) -> str:
@@ -30,7 +30,11 @@ def webhook_url(public_base_url: str, integration: Integration) -> str:
 
 
 def integration_to_proto(
-    integration: Integration, *, public_base_url: str
+    integration: Integration,
+    *,
+    public_base_url: str,
+    last_sync: ContactSync | None = None,
+    x_webhook_id: str = "",
 ) -> integration_pb2.Integration:
     result = integration_pb2.Integration(
         id=integration.id,
@@ -41,17 +45,37 @@ def integration_to_proto(
         platform_username=integration.platform_username,
         delivery_mode=enum_value("DELIVERY_MODE", integration.delivery_mode),
         default_contact_policy=enum_value("CONTACT_POLICY", integration.default_contact_policy),
-        webhook_url=(
-            webhook_url(public_base_url, integration)
-            if integration.delivery_mode == "webhook"
-            else ""
-        ),
+        webhook_url=_webhook_url(public_base_url, integration, x_webhook_id),
         last_error=integration.last_error,
     )
+    if last_sync is not None:
+        result.last_contact_sync.CopyFrom(contact_sync_to_proto(last_sync))
     _set_time(result.last_error_time, integration.last_error_at)
     _set_time(result.last_update_time, integration.last_update_at)
     _set_time(result.create_time, integration.created_at)
     _set_time(result.update_time, integration.updated_at)
+    return result
+
+
+def _webhook_url(public_base_url: str, integration: Integration, x_webhook_id: str) -> str:
+    if integration.delivery_mode != "webhook":
+        return ""
+    if integration.platform == "x":
+        # X's app has one webhook for every account.
+        return f"{public_base_url}/webhooks/x/{x_webhook_id}" if x_webhook_id else ""
+    return webhook_url(public_base_url, integration)
+
+
+def contact_sync_to_proto(sync: ContactSync) -> integration_pb2.ContactSync:
+    result = integration_pb2.ContactSync(
+        state=enum_value("CONTACT_SYNC_STATE", sync.state),
+        contacts_seen=sync.contacts_seen,
+        contacts_created=sync.contacts_created,
+        contacts_updated=sync.contacts_updated,
+        error_message=sync.error_message,
+    )
+    _set_time(result.start_time, sync.started_at)
+    _set_time(result.end_time, sync.ended_at)
     return result
 
 
@@ -66,6 +90,7 @@ def contact_to_proto(
         display_name=contact.display_name or contact.platform_display_name,
         platform_display_name=contact.platform_display_name,
         username=contact.username,
+        avatar_url=contact.avatar_url,
         agent_access=enum_value("AGENT_ACCESS", contact.agent_access),
         agent_allowed=contact.agent_allowed(default_contact_policy),
         agent_paused=contact.agent_paused,
@@ -90,6 +115,7 @@ def message_to_proto(message: Message) -> message_pb2.Message:
         attachments=[_attachment(item) for item in message.attachments],
         platform_message_id=message.platform_message_id,
         edited=message.edited,
+        deleted=message.deleted,
         reply_to_message_id=message.in_reply_to_message_id or "",
         status=enum_value("MESSAGE_STATUS", message.status),
         error_message=message.error_message,
@@ -104,6 +130,7 @@ def _attachment(item: dict[str, Any]) -> message_pb2.Attachment:
     return message_pb2.Attachment(
         kind=enum_value("ATTACHMENT_KIND", str(item.get("kind", "other"))),
         platform_type=str(item.get("platform_type", "")),
+        url=str(item.get("url", "")),
         mime_type=str(item.get("mime_type", "")),
         file_name=str(item.get("file_name", "")),
         size_bytes=int(item.get("size_bytes", 0)),

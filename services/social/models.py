@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -25,12 +26,17 @@ class Integration:
     last_error: str
     last_error_at: datetime | None
     last_update_at: datetime | None
+    credentials_expire_at: datetime | None
+    webhook_ref: str
     created_at: datetime
     updated_at: datetime
 
     @classmethod
     def from_row(cls, row: Row[Any]) -> Integration:
-        m = row._mapping
+        return cls.from_mapping(row._mapping)
+
+    @classmethod
+    def from_mapping(cls, m: Mapping[Any, Any]) -> Integration:
         return cls(
             id=str(m["id"]),
             owner_id=str(m["owner_id"]),
@@ -50,6 +56,8 @@ class Integration:
             last_error=m["last_error"],
             last_error_at=m["last_error_at"],
             last_update_at=m["last_update_at"],
+            credentials_expire_at=m["credentials_expire_at"],
+            webhook_ref=m["webhook_ref"],
             created_at=m["created_at"],
             updated_at=m["updated_at"],
         )
@@ -69,6 +77,7 @@ class Contact:
     display_name: str | None
     platform_display_name: str
     username: str
+    avatar_url: str
     agent_access: str
     agent_paused: bool
     agent_paused_at: datetime | None
@@ -79,7 +88,10 @@ class Contact:
 
     @classmethod
     def from_row(cls, row: Row[Any]) -> Contact:
-        m = row._mapping
+        return cls.from_mapping(row._mapping)
+
+    @classmethod
+    def from_mapping(cls, m: Mapping[Any, Any]) -> Contact:
         return cls(
             id=str(m["id"]),
             owner_id=str(m["owner_id"]),
@@ -88,6 +100,7 @@ class Contact:
             display_name=m["display_name"],
             platform_display_name=m["platform_display_name"],
             username=m["username"],
+            avatar_url=m["avatar_url"],
             agent_access=m["agent_access"],
             agent_paused=m["agent_paused"],
             agent_paused_at=m["agent_paused_at"],
@@ -127,11 +140,17 @@ class Message:
     edited_at: datetime | None
     platform_at: datetime | None
     send_attempt_id: str | None
+    attempts: int
+    deleted: bool
+    request_id: str | None
     created_at: datetime
 
     @classmethod
     def from_row(cls, row: Row[Any]) -> Message:
-        m = row._mapping
+        return cls.from_mapping(row._mapping)
+
+    @classmethod
+    def from_mapping(cls, m: Mapping[Any, Any]) -> Message:
         return cls(
             id=str(m["id"]),
             owner_id=str(m["owner_id"]),
@@ -152,7 +171,45 @@ class Message:
             edited_at=m["edited_at"],
             platform_at=m["platform_at"],
             send_attempt_id=_optional_str(m["send_attempt_id"]),
+            attempts=m["attempts"],
+            deleted=m["deleted"],
+            request_id=_optional_str(m["request_id"]),
             created_at=m["created_at"],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ContactSync:
+    id: str
+    owner_id: str
+    integration_id: str
+    state: str
+    started_at: datetime
+    ended_at: datetime | None
+    lease_until: datetime
+    contacts_seen: int
+    contacts_created: int
+    contacts_updated: int
+    error_message: str
+
+    @classmethod
+    def from_row(cls, row: Row[Any]) -> ContactSync:
+        return cls.from_mapping(row._mapping)
+
+    @classmethod
+    def from_mapping(cls, m: Mapping[Any, Any]) -> ContactSync:
+        return cls(
+            id=str(m["id"]),
+            owner_id=str(m["owner_id"]),
+            integration_id=str(m["integration_id"]),
+            state=m["state"],
+            started_at=m["started_at"],
+            ended_at=m["ended_at"],
+            lease_until=m["lease_until"],
+            contacts_seen=m["contacts_seen"],
+            contacts_created=m["contacts_created"],
+            contacts_updated=m["contacts_updated"],
+            error_message=m["error_message"],
         )
 
 

@@ -1,8 +1,10 @@
-"""SQL for social, on a caller-provided connection so callers decide the transaction.
+"""SQL for integrations, webhook updates and inbound messages, on a caller-provided connection
+so callers decide the transaction.
 
 Every query filters by `owner_id` (tenant isolation). The exceptions say so in their docstring:
-the webhook path, which resolves the owner from the integration id in the URL, and the check that
-a platform account is not connected twice, which must look across owners.
+the webhook path, which resolves the owner from the integration id in the URL (or, for X, from
+the account the body names), the check that a platform account is not connected twice, which
+must look across owners, and background work that serves every owner.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.social.models import Contact, Integration, Message
-from services.social.platforms.types import InboundMessage, Profile
+from services.social.platforms.types import OwnerMessage, Profile
 from services.social.tables import contacts, integrations, messages, webhook_updates
 
 
@@ -37,6 +39,8 @@ async def insert_integration(
     webhook_secret_key_id: str | None,
     default_contact_policy: str,
     request_id: str | None,
+    credentials_expire_at: datetime | None = None,
+    webhook_ref: str = "",
 ) -> Integration:
     """Raises IntegrityError when the account or the request id is already taken."""
     row = (
@@ -57,6 +61,8 @@ async def insert_integration(
                 webhook_secret_key_id=webhook_secret_key_id,
                 default_contact_policy=default_contact_policy,
                 request_id=request_id,
+                credentials_expire_at=credentials_expire_at,
+                webhook_ref=webhook_ref,
             )
             .returning(integrations)
         )
@@ -85,6 +91,126 @@ async def get_integration_for_webhook(
         await connection.execute(sa.select(integrations).where(integrations.c.id == integration_id))
     ).first()
     return Integration.from_row(row) if row else None
+
+
+async def get_integration_for_account(
+    connection: AsyncConnection, *, platform: str, platform_account_id: str
+) -> Integration | None:
+    """Not owner-scoped: an app-wide webhook (X) names the account, which names its owner."""
+    row = (
+        await connection.execute(
+            sa.select(integrations).where(
+                integrations.c.platform == platform,
+                integrations.c.platform_account_id == platform_account_id,
+            )
+        )
+    ).first()
+    return Integration.from_row(row) if row else None
+
+
+async def lock_integration(
+    connection: AsyncConnection, *, owner_id: str, integration_id: str
+) -> Integration | None:
+    """The integration, locked until the transaction ends (for read-modify-write of secrets)."""
+    row = (
+        await connection.execute(
+            sa.select(integrations)
+            .where(integrations.c.id == integration_id, integrations.c.owner_id == owner_id)
+            .with_for_update()
+        )
+    ).first()
+    return Integration.from_row(row) if row else None
+
+
+async def lock_owner(connection: AsyncConnection, *, owner_id: str) -> None:
+    """Serialise an owner's connects until the transaction ends, so the plan limit holds."""
+    await connection.execute(
+        sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext(f"owner:{owner_id}")))
+    )
+
+
+async def lock_account(connection: AsyncConnection, *, platform: str, account_id: str) -> None:
+    """Serialise connects of one platform account until the transaction ends."""
+    await connection.execute(
+        sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext(f"{platform}:{account_id}")))
+    )
+
+
+async def count_integrations(connection: AsyncConnection, *, owner_id: str) -> int:
+    return int(
+        (
+            await connection.execute(
+                sa.select(sa.func.count())
+                .select_from(integrations)
+                .where(integrations.c.owner_id == owner_id)
+            )
+        ).scalar_one()
+    )
+
+
+async def update_integration(
+    connection: AsyncConnection, *, owner_id: str, integration_id: str, values: dict[str, object]
+) -> Integration | None:
+    row = (
+        await connection.execute(
+            sa.update(integrations)
+            .where(integrations.c.id == integration_id, integrations.c.owner_id == owner_id)
+            .values(**values, updated_at=sa.func.now())
+            .returning(integrations)
+        )
+    ).first()
+    return Integration.from_row(row) if row else None
+
+
+async def delete_integration(
+    connection: AsyncConnection, *, owner_id: str, integration_id: str
+) -> bool:
+    """Delete an integration with its contacts, messages and webhook updates (cascade)."""
+    result = await connection.execute(
+        sa.delete(integrations).where(
+            integrations.c.id == integration_id, integrations.c.owner_id == owner_id
+        )
+    )
+    return bool(result.rowcount)
+
+
+async def expiring_oauth_integrations(
+    connection: AsyncConnection, *, platform: str, before: datetime, limit: int
+) -> list[Integration]:
+    """Not owner-scoped: the background refresher serves every owner."""
+    rows = (
+        await connection.execute(
+            sa.select(integrations)
+            .where(
+                integrations.c.platform == platform,
+                integrations.c.status == "active",
+                integrations.c.credentials_expire_at.is_not(None),
+                integrations.c.credentials_expire_at < before,
+            )
+            .order_by(integrations.c.credentials_expire_at)
+            .limit(limit)
+        )
+    ).all()
+    return [Integration.from_row(row) for row in rows]
+
+
+async def polling_integrations(
+    connection: AsyncConnection, *, platform: str, limit: int = 1000
+) -> list[Integration]:
+    """Not owner-scoped: the poller serves every owner. Active integrations in polling mode."""
+    rows = (
+        await connection.execute(
+            sa.select(integrations)
+            .where(
+                integrations.c.platform == platform,
+                integrations.c.delivery_mode == "polling",
+                integrations.c.status == "active",
+            )
+            .order_by(integrations.c.created_at)
+            .limit(limit)
+        )
+    ).all()
+    return [Integration.from_row(row) for row in rows]
 
 
 async def find_integration_by_request(
@@ -206,10 +332,11 @@ async def upsert_contact(
     owner_id: str,
     integration_id: str,
     profile: Profile,
-    reachable: bool,
+    reachable: bool | None,
     message_at: datetime | None,
 ) -> Contact:
-    """Create or refresh the contact from what the platform just reported about them."""
+    """Create or refresh the contact from what the platform just reported about them;
+    `reachable` None leaves it as it is (a new contact is reachable)."""
     statement = insert(contacts).values(
         id=str(uuid.uuid4()),
         owner_id=owner_id,
@@ -217,7 +344,8 @@ async def upsert_contact(
         platform_user_id=profile.platform_user_id,
         platform_display_name=profile.display_name,
         username=profile.username,
-        reachable=reachable,
+        avatar_url=profile.avatar_url,
+        reachable=True if reachable is None else reachable,
         last_message_at=message_at,
     )
     excluded = statement.excluded
@@ -227,8 +355,13 @@ async def upsert_contact(
             "platform_display_name": sa.func.coalesce(
                 sa.func.nullif(excluded.platform_display_name, ""), contacts.c.platform_display_name
             ),
-            "username": excluded.username,
-            "reachable": excluded.reachable,
+            "username": sa.func.coalesce(
+                sa.func.nullif(excluded.username, ""), contacts.c.username
+            ),
+            "avatar_url": sa.func.coalesce(
+                sa.func.nullif(excluded.avatar_url, ""), contacts.c.avatar_url
+            ),
+            "reachable": contacts.c.reachable if reachable is None else excluded.reachable,
             "last_message_at": sa.func.greatest(
                 contacts.c.last_message_at, excluded.last_message_at
             ),
@@ -249,6 +382,21 @@ async def get_contact(
         )
     ).first()
     return Contact.from_row(row) if row else None
+
+
+async def mark_message_deleted(
+    connection: AsyncConnection, *, owner_id: str, integration_id: str, dedup_key: str
+) -> bool:
+    result = await connection.execute(
+        sa.update(messages)
+        .where(
+            messages.c.integration_id == integration_id,
+            messages.c.dedup_key == dedup_key,
+            messages.c.owner_id == owner_id,
+        )
+        .values(deleted=True)
+    )
+    return bool(result.rowcount)
 
 
 async def mark_contact_unreachable(
@@ -278,181 +426,33 @@ async def note_contact_message(
     )
 
 
-async def store_inbound_message(
+async def store_owner_message(
     connection: AsyncConnection,
     *,
     owner_id: str,
     integration_id: str,
     contact_id: str,
-    inbound: InboundMessage,
+    message: OwnerMessage,
 ) -> Message | None:
-    """Insert a new message, or apply an edit in place; None when there is nothing new.
-
-    Messages are keyed by `chat_id:message_id` (edits keep the original id). A repeated message
-    is None; an edit older than the stored version is None too.
-    """
-    statement = insert(messages).values(
-        id=str(uuid.uuid4()),
-        owner_id=owner_id,
-        integration_id=integration_id,
-        contact_id=contact_id,
-        direction="inbound",
-        author_kind="contact",
-        text=inbound.text,
-        attachments=[asdict(a) for a in inbound.attachments],
-        platform_message_id=inbound.platform_message_id,
-        dedup_key=f"{inbound.chat_id}:{inbound.platform_message_id}",
-        status="received",
-        edited=inbound.edited,
-        edited_at=inbound.edited_at,
-        platform_at=inbound.sent_at,
-    )
-    if inbound.edited:
-        excluded = statement.excluded
-        statement = statement.on_conflict_do_update(
-            index_elements=["integration_id", "dedup_key"],
-            set_={
-                "text": excluded.text,
-                "attachments": excluded.attachments,
-                "edited": True,
-                "edited_at": excluded.edited_at,
-            },
-            where=sa.and_(
-                messages.c.owner_id == owner_id,
-                sa.or_(
-                    messages.c.edited_at.is_(None),
-                    excluded.edited_at.is_(None),
-                    messages.c.edited_at <= excluded.edited_at,
-                ),
-            ),
-        )
-    else:
-        statement = statement.on_conflict_do_nothing(index_elements=["integration_id", "dedup_key"])
-    row = (await connection.execute(statement.returning(messages))).first()
-    return Message.from_row(row) if row else None
-
-
-async def get_reply_part(
-    connection: AsyncConnection, *, owner_id: str, reply_id: str, reply_part: int
-) -> Message | None:
+    """A message the owner wrote in the platform's own app, stored as sent; None when it was stored before."""
     row = (
         await connection.execute(
-            sa.select(messages).where(
-                messages.c.reply_id == reply_id,
-                messages.c.reply_part == reply_part,
-                messages.c.owner_id == owner_id,
-            )
-        )
-    ).first()
-    return Message.from_row(row) if row else None
-
-
-async def claim_reply_part(
-    connection: AsyncConnection,
-    *,
-    owner_id: str,
-    integration_id: str,
-    contact_id: str,
-    reply_id: str,
-    reply_part: int,
-    text: str,
-    agent_id: str,
-    in_reply_to_message_id: str | None,
-    attempt_id: str,
-    lease: timedelta,
-) -> Message | None:
-    """Take the right to send one part of a reply: store it PENDING under a lease.
-
-    Returns the message when this attempt holds the lease, None when the part is already sent,
-    failed, or being sent by another attempt whose lease has not run out.
-    """
-    statement = insert(messages).values(
-        id=str(uuid.uuid4()),
-        owner_id=owner_id,
-        integration_id=integration_id,
-        contact_id=contact_id,
-        direction="outbound",
-        author_kind="agent",
-        agent_id=agent_id,
-        text=text,
-        reply_id=reply_id,
-        reply_part=reply_part,
-        in_reply_to_message_id=in_reply_to_message_id,
-        status="pending",
-        send_attempt_id=attempt_id,
-        send_lease_until=sa.func.now() + lease,
-    )
-    excluded = statement.excluded
-    upsert = statement.on_conflict_do_update(
-        index_elements=["reply_id", "reply_part"],
-        set_={
-            "send_attempt_id": excluded.send_attempt_id,
-            "send_lease_until": excluded.send_lease_until,
-        },
-        where=sa.and_(
-            messages.c.owner_id == owner_id,
-            messages.c.status == "pending",
-            sa.or_(
-                messages.c.send_lease_until.is_(None),
-                messages.c.send_lease_until < sa.func.now(),
-            ),
-        ),
-    )
-    row = (await connection.execute(upsert.returning(messages))).first()
-    return Message.from_row(row) if row else None
-
-
-async def release_send(
-    connection: AsyncConnection, *, owner_id: str, message_id: str, attempt_id: str
-) -> None:
-    """Give the lease back so a redelivery may send at once (the platform never accepted it)."""
-    await connection.execute(
-        sa.update(messages)
-        .where(
-            messages.c.id == message_id,
-            messages.c.owner_id == owner_id,
-            messages.c.send_attempt_id == attempt_id,
-            messages.c.status == "pending",
-        )
-        .values(send_lease_until=None)
-    )
-
-
-async def mark_sent(
-    connection: AsyncConnection,
-    *,
-    owner_id: str,
-    message_id: str,
-    platform_message_id: str,
-    platform_at: datetime,
-) -> Message | None:
-    row = (
-        await connection.execute(
-            sa.update(messages)
-            .where(messages.c.id == message_id, messages.c.owner_id == owner_id)
+            insert(messages)
             .values(
+                id=str(uuid.uuid4()),
+                owner_id=owner_id,
+                integration_id=integration_id,
+                contact_id=contact_id,
+                direction="outbound",
+                author_kind="owner",
+                text=message.text,
+                attachments=[asdict(a) for a in message.attachments],
+                platform_message_id=message.platform_message_id,
+                dedup_key=f"{message.chat_id}:{message.platform_message_id}",
                 status="sent",
-                platform_message_id=platform_message_id,
-                platform_at=platform_at,
-                send_attempt_id=None,
-                send_lease_until=None,
+                platform_at=message.sent_at,
             )
-            .returning(messages)
-        )
-    ).first()
-    return Message.from_row(row) if row else None
-
-
-async def mark_failed(
-    connection: AsyncConnection, *, owner_id: str, message_id: str, error: str
-) -> Message | None:
-    row = (
-        await connection.execute(
-            sa.update(messages)
-            .where(messages.c.id == message_id, messages.c.owner_id == owner_id)
-            .values(
-                status="failed", error_message=error, send_attempt_id=None, send_lease_until=None
-            )
+            .on_conflict_do_nothing(index_elements=["integration_id", "dedup_key"])
             .returning(messages)
         )
     ).first()

@@ -45,6 +45,10 @@ integrations = sa.Table(
     sa.Column("last_error", sa.Text, nullable=False, server_default=""),
     sa.Column("last_error_at", sa.DateTime(timezone=True), nullable=True),
     sa.Column("last_update_at", sa.DateTime(timezone=True), nullable=True),
+    # When the stored OAuth access token expires (X); NULL for tokens that do not expire.
+    sa.Column("credentials_expire_at", sa.DateTime(timezone=True), nullable=True),
+    # The platform's id of what was registered for the webhook (VK callback server id).
+    sa.Column("webhook_ref", sa.Text, nullable=False, server_default=""),
     *_timestamps(),
     sa.Index("integrations_owner", "owner_id", "created_at", "id"),
     # A bot has one webhook, so one platform account can serve one integration only.
@@ -72,6 +76,7 @@ contacts = sa.Table(
     sa.Column("display_name", sa.Text, nullable=True),
     sa.Column("platform_display_name", sa.Text, nullable=False, server_default=""),
     sa.Column("username", sa.Text, nullable=False, server_default=""),
+    sa.Column("avatar_url", sa.Text, nullable=False, server_default=""),
     sa.Column("agent_access", sa.Text, nullable=False, server_default="inherit"),
     sa.Column("agent_paused", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("agent_paused_at", sa.DateTime(timezone=True), nullable=True),
@@ -80,6 +85,7 @@ contacts = sa.Table(
     *_timestamps(),
     sa.UniqueConstraint("integration_id", "platform_user_id", name="contacts_platform_user_unique"),
     sa.Index("contacts_owner", "owner_id", "last_message_at"),
+    sa.Index("contacts_owner_created", "owner_id", "created_at", "id"),
     _one_of("agent_access", ("inherit", "allowed", "denied")),
 )
 
@@ -120,12 +126,35 @@ messages = sa.Table(
     # An outbound send in progress: who holds it and until when (see services/social/outbound.py).
     sa.Column("send_attempt_id", UUID(as_uuid=False), nullable=True),
     sa.Column("send_lease_until", sa.DateTime(timezone=True), nullable=True),
+    # Outbound: not to be tried before this (rate limits, `retry_after`, backoff), and how many
+    # attempts failed transiently so far.
+    sa.Column(
+        "next_attempt_at",
+        sa.DateTime(timezone=True),
+        nullable=False,
+        server_default=sa.func.now(),
+    ),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    # Removed on the platform (MAX `message_removed`); the content is kept for the owner.
+    sa.Column("deleted", sa.Boolean, nullable=False, server_default=sa.false()),
+    # SendMessage's idempotency key, unique per owner.
+    sa.Column("request_id", UUID(as_uuid=False), nullable=True),
     sa.Column(
         "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
     ),
     sa.UniqueConstraint("integration_id", "dedup_key", name="messages_dedup_unique"),
     sa.UniqueConstraint("reply_id", "reply_part", name="messages_reply_unique"),
     sa.Index("messages_conversation", "contact_id", "created_at", "id"),
+    sa.Index("messages_request_unique", "owner_id", "request_id", unique=True),
+    # The send queue: outbound messages not sent yet, per conversation in order.
+    sa.Index(
+        "messages_outbound_queue",
+        "contact_id",
+        "created_at",
+        "reply_part",
+        "id",
+        postgresql_where=sa.text("status = 'pending' AND direction = 'outbound'"),
+    ),
     _one_of("direction", ("inbound", "outbound")),
     _one_of("author_kind", ("contact", "agent", "owner")),
     _one_of("status", ("received", "pending", "sent", "failed")),
@@ -152,4 +181,58 @@ webhook_updates = sa.Table(
         "received_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
     ),
     sa.UniqueConstraint("integration_id", "dedup_key", name="webhook_updates_dedup_unique"),
+)
+
+# OAuth connections started and not completed yet; a row is consumed by its one completion.
+oauth_states = sa.Table(
+    "oauth_states",
+    metadata,
+    # SHA-256 of the `state` handed to the browser (hex); the state itself is not stored.
+    sa.Column("state_hash", sa.Text, primary_key=True),
+    sa.Column("owner_id", UUID(as_uuid=False), nullable=False),
+    sa.Column("platform", sa.Text, nullable=False),
+    sa.Column("code_verifier_encrypted", sa.LargeBinary, nullable=False),
+    sa.Column("redirect_uri", sa.Text, nullable=False),
+    sa.Column("display_name", sa.Text, nullable=False, server_default=""),
+    sa.Column("default_contact_policy", sa.Text, nullable=False, server_default="allow_all"),
+    # Set when re-authorising an existing integration.
+    sa.Column("integration_id", UUID(as_uuid=False), nullable=True),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column(
+        "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    ),
+    _one_of("platform", ("x", "vk")),
+)
+
+# Runs of contact synchronisation; at most one running per integration.
+contact_syncs = sa.Table(
+    "contact_syncs",
+    metadata,
+    sa.Column("id", UUID(as_uuid=False), primary_key=True),
+    sa.Column("owner_id", UUID(as_uuid=False), nullable=False),
+    sa.Column(
+        "integration_id",
+        UUID(as_uuid=False),
+        sa.ForeignKey("integrations.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("state", sa.Text, nullable=False),
+    sa.Column(
+        "started_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    ),
+    sa.Column("ended_at", sa.DateTime(timezone=True), nullable=True),
+    # A running sync whose worker died is taken over once this has passed.
+    sa.Column("lease_until", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("contacts_seen", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("contacts_created", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("contacts_updated", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("error_message", sa.Text, nullable=False, server_default=""),
+    sa.Index("contact_syncs_latest", "integration_id", "started_at"),
+    sa.Index(
+        "contact_syncs_running",
+        "integration_id",
+        unique=True,
+        postgresql_where=sa.text("state = 'running'"),
+    ),
+    _one_of("state", ("running", "succeeded", "failed")),
 )

@@ -41,7 +41,7 @@ class FakeAuth(auth_service_pb2_grpc.AuthServiceServicer):
 
 
 @pytest.fixture
-async def stub() -> AsyncIterator[auth_service_pb2_grpc.AuthServiceStub]:
+async def channel() -> AsyncIterator[grpc.aio.Channel]:
     server = grpc.aio.server(
         interceptors=[RequestPipeline("auth.inbetwin.app")], options=[("grpc.so_reuseport", 0)]
     )
@@ -49,8 +49,13 @@ async def stub() -> AsyncIterator[auth_service_pb2_grpc.AuthServiceStub]:
     port = server.add_insecure_port("127.0.0.1:0")
     await server.start()
     async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
-        yield auth_service_pb2_grpc.AuthServiceStub(channel)
+        yield channel
     await server.stop(None)
+
+
+@pytest.fixture
+def stub(channel: grpc.aio.Channel) -> auth_service_pb2_grpc.AuthServiceStub:
+    return auth_service_pb2_grpc.AuthServiceStub(channel)
 
 
 async def test_authenticated_rpc_needs_a_caller(
@@ -106,3 +111,18 @@ async def test_unimplemented_rpc_stays_unimplemented(
     with pytest.raises(grpc.aio.AioRpcError) as raised:
         await stub.StartOAuth(pb.StartOAuthRequest(provider="google"))
     assert raised.value.code() == grpc.StatusCode.UNIMPLEMENTED
+
+
+async def test_a_request_that_does_not_parse_is_invalid_argument(
+    channel: grpc.aio.Channel,
+) -> None:
+    # Field 1 (email) as a length-delimited string holding bytes that are not UTF-8.
+    not_utf8 = b"\x0a\x02\xff\xfe"
+    register = channel.unary_unary(
+        "/inbetwin.auth.v1.AuthService/Register",
+        request_serializer=lambda raw: raw,
+        response_deserializer=pb.RegisterResponse.FromString,
+    )
+    with pytest.raises(grpc.aio.AioRpcError) as raised:
+        await register(not_utf8)
+    assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT

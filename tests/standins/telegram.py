@@ -3,7 +3,9 @@
 Speaks `POST /bot<token>/<method>` with JSON, form or query parameters and answers
 `{"ok":true,"result":...}` or `{"ok":false,"error_code":...,"description":...,"parameters":...}`
 with the HTTP status equal to `error_code`, as api.telegram.org does. Implements getMe,
-setWebhook, deleteWebhook, getWebhookInfo and sendMessage, and can act as Telegram towards a
+setWebhook, deleteWebhook, getWebhookInfo, getChat (for users added with `add_user`),
+getUpdates (long polling over updates queued with `queue_update`; 409 while a webhook is set or
+another getUpdates of the bot is running, as Telegram does) and sendMessage, and can act as Telegram towards a
 registered webhook (`deliver_update`, with the `X-Telegram-Bot-Api-Secret-Token` header).
 
     with TelegramStandIn() as telegram:
@@ -79,6 +81,10 @@ class _Bot:
     first_name: str
     webhook: Webhook | None = None
     blocked_chats: set[str] = field(default_factory=set)
+    pending_updates: list[dict[str, Any]] = field(default_factory=list)
+    confirmed_offset: int = 0
+    polling: bool = False
+    conflicts: int = 0
 
 
 class ApiError(Exception):
@@ -99,6 +105,7 @@ class TelegramStandIn:
         self._calls: list[Call] = []
         self._sent: list[SentText] = []
         self._failures: dict[str, deque[Failure]] = {}
+        self._users: dict[str, dict[str, Any]] = {}
         self._bot_ids = itertools.count(7_000_000_001)
         self._message_ids = itertools.count(1)
         self._server: ThreadingHTTPServer | None = None
@@ -150,6 +157,33 @@ class TelegramStandIn:
             token = f"{bot_id}:AAH{bot_id:x}_stand-in-secret"
             self._bots[token] = _Bot(token, bot_id, username, first_name)
         return token
+
+    def add_user(
+        self, chat_id: int, *, first_name: str, last_name: str = "", username: str = ""
+    ) -> None:
+        """A Telegram user that getChat describes (their private chat id is their user id)."""
+        chat: dict[str, Any] = {"id": chat_id, "type": "private", "first_name": first_name}
+        if last_name:
+            chat["last_name"] = last_name
+        if username:
+            chat["username"] = username
+        with self._lock:
+            self._users[str(chat_id)] = chat
+
+    def queue_update(self, token: str, update: Mapping[str, Any]) -> None:
+        """An update for getUpdates to return until an offset above its id confirms it."""
+        with self._lock:
+            self._bots[token].pending_updates.append(dict(update))
+
+    def confirmed_offset(self, token: str) -> int:
+        """The highest `offset` a getUpdates call sent (every update below it is confirmed)."""
+        with self._lock:
+            return self._bots[token].confirmed_offset
+
+    def poll_conflicts(self, token: str) -> int:
+        """How many getUpdates calls overlapped another one of the same bot."""
+        with self._lock:
+            return self._bots[token].conflicts
 
     def revoke(self, token: str) -> None:
         """The token stops working (as after /revoke in @BotFather): calls get 401."""
@@ -221,6 +255,35 @@ class TelegramStandIn:
 
     def handle(self, token: str, method: str, params: dict[str, Any]) -> Any:
         """Answer one API call; raises ApiError for an error response."""
+        if method == "getUpdates":
+            return self._get_updates(token, params)
+        return self._handle(token, method, params)
+
+    def _get_updates(self, token: str, params: dict[str, Any]) -> Any:
+        """A long poll: answers at once when updates are pending, else when one arrives or the
+        `timeout` (seconds) runs out. The lock is not held while waiting."""
+        first = self._handle(token, "getUpdates", params)
+        if first or not isinstance(first, list):
+            return first
+        deadline = time.monotonic() + min(float(params.get("timeout") or 0), 50.0)
+        try:
+            while time.monotonic() < deadline:
+                time.sleep(0.02)
+                with self._lock:
+                    bot = self._bots.get(token)
+                    if bot is None:
+                        raise ApiError(401, "Unauthorized")
+                    found = self._pending(bot, int(params.get("offset") or 0))
+                if found:
+                    return found
+            return []
+        finally:
+            with self._lock:
+                bot = self._bots.get(token)
+                if bot is not None:
+                    bot.polling = False
+
+    def _handle(self, token: str, method: str, params: dict[str, Any]) -> Any:
         with self._lock:
             self._calls.append(Call(token, method, params))
             bot = self._bots.get(token)
@@ -282,6 +345,41 @@ class TelegramStandIn:
             if bot.webhook.allowed_updates is not None:
                 info["allowed_updates"] = bot.webhook.allowed_updates
         return info
+
+    def _api_getUpdates(self, bot: _Bot, params: dict[str, Any]) -> Any:
+        if bot.webhook is not None:
+            raise ApiError(
+                409,
+                "Conflict: can't use getUpdates method while webhook is active; "
+                "use deleteWebhook to delete the webhook first",
+            )
+        if bot.polling:
+            bot.conflicts += 1
+            raise ApiError(
+                409,
+                "Conflict: terminated by other getUpdates request; "
+                "make sure that only one bot instance is running",
+            )
+        offset = int(params.get("offset") or 0)
+        found = self._pending(bot, offset)
+        if not found:
+            bot.polling = True  # held open by _get_updates, which clears it
+        return found
+
+    @staticmethod
+    def _pending(bot: _Bot, offset: int) -> list[dict[str, Any]]:
+        if offset:
+            bot.confirmed_offset = max(bot.confirmed_offset, offset)
+            bot.pending_updates = [u for u in bot.pending_updates if u["update_id"] >= offset]
+        return [dict(u) for u in bot.pending_updates[:100]]
+
+    def _api_getChat(self, bot: _Bot, params: dict[str, Any]) -> Any:
+        chat = self._users.get(str(params.get("chat_id")))
+        if chat is None:
+            raise ApiError(400, "Bad Request: chat not found")
+        if str(chat["id"]) in bot.blocked_chats:
+            raise ApiError(403, BLOCKED)
+        return dict(chat)
 
     def _api_sendMessage(self, bot: _Bot, params: dict[str, Any]) -> Any:
         chat_id = params.get("chat_id")

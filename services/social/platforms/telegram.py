@@ -7,16 +7,18 @@ in ../shared/PLATFORMS.md section 1 (secret header, `update_id` as the de-duplic
 
 from __future__ import annotations
 
+import asyncio
 import hmac
-import json
-import logging
 import re
-from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
 import httpx
 
+from services.social.platforms import fields
+from services.social.platforms.adapter import SendLimits, WebhookAck
+from services.social.platforms.http import call, json_body
+from services.social.platforms.text import split_text as split_text
 from services.social.platforms.types import (
     AccountProfile,
     AttachmentKindName,
@@ -24,6 +26,7 @@ from services.social.platforms.types import (
     BlockedError,
     ContactChange,
     ContactEvent,
+    Delivery,
     Ignored,
     InboundMessage,
     InvalidCredentialsError,
@@ -43,6 +46,13 @@ SECRET_TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 ALLOWED_UPDATES = ("message", "edited_message", "my_chat_member")
 # sendMessage accepts 1-4096 characters, counted by Telegram in UTF-16 code units.
 MAX_TEXT_UNITS = 4096
+# Bot API FAQ: about one message per second per chat (short bursts tolerated), ~30/s per bot.
+LIMITS = SendLimits(
+    per_chat_rate=1.0, per_chat_burst=3, per_account_rate=30.0, per_account_burst=30
+)
+
+# Between two getChat calls of a contact refresh.
+SYNC_PAUSE_SECONDS = 0.05
 
 _FILE_ATTACHMENTS: tuple[tuple[str, AttachmentKindName], ...] = (
     ("animation", "video"),
@@ -70,15 +80,12 @@ class TelegramClient:
     ) -> None:
         self._http = http
         self._base = api_base.rstrip("/")
-        # httpx logs every request URL at INFO, and Bot API URLs contain the token.
-        logging.getLogger("httpx").setLevel(logging.WARNING)
-        logging.getLogger("httpcore").setLevel(logging.WARNING)
 
     async def get_me(self, token: str) -> AccountProfile:
-        bot = _object(await self._call(token, "getMe", {}), "result")
+        bot = fields.obj(await self._call(token, "getMe", {}), "result")
         return AccountProfile(
-            platform_account_id=str(_int(bot, "id", "result")),
-            username=_str(bot, "username"),
+            platform_account_id=str(fields.integer(bot, "id", "result")),
+            username=fields.text(bot, "username"),
             display_name=_full_name(bot),
         )
 
@@ -101,33 +108,105 @@ class TelegramClient:
     async def delete_webhook(self, token: str) -> None:
         await self._call(token, "deleteWebhook", {})
 
+    async def get_updates(
+        self,
+        token: str,
+        *,
+        offset: int,
+        hold_seconds: int,
+        allowed_updates: Sequence[str] = ALLOWED_UPDATES,
+    ) -> list[dict[str, Any]]:
+        """Long-poll for updates from `offset` on (which confirms every earlier one), Telegram
+        holding the request up to `hold_seconds` when there is none. Telegram answers 409
+        while a webhook is set."""
+        params = {
+            "offset": offset,
+            "timeout": hold_seconds,
+            "allowed_updates": list(allowed_updates),
+        }
+        result = await self._call(token, "getUpdates", params, wait=hold_seconds)
+        if not isinstance(result, list):
+            raise TransientError("getUpdates returned no list")
+        return [update for update in result if isinstance(update, dict)]
+
+    async def get_chat(self, token: str, *, chat_id: str) -> Profile:
+        chat = fields.obj(await self._call(token, "getChat", {"chat_id": _chat(chat_id)}), "result")
+        return _profile(chat, "result")
+
     async def send_message(self, token: str, *, chat_id: str, text: str) -> SentMessage:
-        chat: int | str = int(chat_id) if chat_id.lstrip("-").isdigit() else chat_id
-        message = _object(
-            await self._call(token, "sendMessage", {"chat_id": chat, "text": text}), "result"
+        message = fields.obj(
+            await self._call(token, "sendMessage", {"chat_id": _chat(chat_id), "text": text}),
+            "result",
         )
         return SentMessage(
-            platform_message_id=str(_int(message, "message_id", "result")),
-            sent_at=_time(message.get("date")),
+            platform_message_id=str(fields.integer(message, "message_id", "result")),
+            sent_at=fields.unix_time(message.get("date")),
         )
 
-    async def _call(self, token: str, method: str, params: dict[str, Any]) -> Any:
-        url = f"{self._base}/bot{token}/{method}"
-        # Exceptions are re-raised without their cause: httpx errors carry the URL, i.e. the token.
-        try:
-            response = await self._http.post(url, json=params)
-        except httpx.TimeoutException:
-            raise TransientError("Telegram did not answer in time") from None
-        except httpx.HTTPError as error:
-            raise TransientError(f"cannot reach Telegram ({type(error).__name__})") from None
+    async def _call(
+        self, token: str, method: str, params: dict[str, Any], *, wait: float = 0
+    ) -> Any:
+        extra: dict[str, Any] = {}
+        if wait:
+            # A long poll is held open by Telegram for `wait` seconds: allow for it.
+            extra["timeout"] = httpx.Timeout(wait + 10.0)
+        response = await call(
+            self._http,
+            "POST",
+            f"{self._base}/bot{token}/{method}",
+            platform="Telegram",
+            json=params,
+            **extra,
+        )
         return _result(response)
 
 
+class TelegramAdapter:
+    """The Bot API behind the common adapter interface."""
+
+    platform = "telegram"
+    max_text_units = MAX_TEXT_UNITS
+    # sendMessage has no idempotency key: a send repeated after a lost answer is a duplicate.
+    idempotent_send = False
+    limits = LIMITS
+    ack = WebhookAck(content_type="text/plain", body=b"")
+
+    def __init__(self, client: TelegramClient) -> None:
+        self.client = client
+
+    def verify(
+        self, headers: Mapping[str, str], body: bytes, *, secret: str, account_id: str
+    ) -> bool:
+        return verify(headers, secret)
+
+    def parse(self, body: bytes) -> Delivery:
+        return Delivery(updates=(parse_update(body),))
+
+    async def send_text(
+        self, token: str, *, recipient_id: str, text: str, idempotency_key: str
+    ) -> SentMessage:
+        return await self.client.send_message(token, chat_id=recipient_id, text=text)
+
+    async def contacts(
+        self, token: str, *, account_id: str, known_user_ids: Sequence[str]
+    ) -> AsyncIterator[Profile]:
+        """The Bot API cannot list a bot's users: refresh the known ones with getChat, paced so
+        that a large bot's refresh stays far below its API limits."""
+        for index, user_id in enumerate(known_user_ids):
+            if index:
+                await asyncio.sleep(SYNC_PAUSE_SECONDS)
+            try:
+                yield await self.client.get_chat(token, chat_id=user_id)
+            except (BlockedError, PermanentError):
+                continue  # the chat is gone or the bot was blocked: keep what is stored
+
+
+def _chat(chat_id: str) -> int | str:
+    return int(chat_id) if chat_id.lstrip("-").isdigit() else chat_id
+
+
 def _result(response: httpx.Response) -> Any:
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
+    body = json_body(response)
     if not isinstance(body, dict):
         raise _error(
             response.status_code, f"HTTP {response.status_code} without a Bot API body", {}
@@ -171,28 +250,25 @@ def verify(headers: Mapping[str, str], secret: str) -> bool:
 
 def parse_update(body: bytes) -> Update:
     """Normalise one webhook body; raises InvalidPayloadError for anything that is not an Update."""
-    try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidPayloadError("body is not JSON") from None
-    if not isinstance(data, dict):
-        raise InvalidPayloadError("update is not a JSON object")
+    data = fields.load_object(body)
     update_id = data.get("update_id")
     if not isinstance(update_id, int) or isinstance(update_id, bool):
         raise InvalidPayloadError("update_id must be an integer")
     dedup_key = str(update_id)
     if "message" in data:
-        return _message(dedup_key, _object(data["message"], "message"), edited=False)
+        return _message(dedup_key, fields.obj(data["message"], "message"), edited=False)
     if "edited_message" in data:
-        return _message(dedup_key, _object(data["edited_message"], "edited_message"), edited=True)
+        return _message(
+            dedup_key, fields.obj(data["edited_message"], "edited_message"), edited=True
+        )
     if "my_chat_member" in data:
-        return _member_change(dedup_key, _object(data["my_chat_member"], "my_chat_member"))
+        return _member_change(dedup_key, fields.obj(data["my_chat_member"], "my_chat_member"))
     kind = next((key for key in data if key != "update_id"), "empty")
     return Ignored(dedup_key, f"update type {kind!r} is not handled")
 
 
 def _message(dedup_key: str, message: dict[str, Any], *, edited: bool) -> Update:
-    chat = _object(message.get("chat"), "message.chat")
+    chat = fields.obj(message.get("chat"), "message.chat")
     if chat.get("type") != "private":
         return Ignored(dedup_key, "not a private chat")
     sender_data = message.get("from")
@@ -200,7 +276,9 @@ def _message(dedup_key: str, message: dict[str, Any], *, edited: bool) -> Update
     if isinstance(sender_data, dict) and sender_data.get("is_bot") is True:
         return Ignored(dedup_key, "sent by a bot")
     text = (
-        _str(message, "text") if isinstance(message.get("text"), str) else _str(message, "caption")
+        fields.text(message, "text")
+        if isinstance(message.get("text"), str)
+        else fields.text(message, "caption")
     )
     attachments = _attachments(message)
     if not text and not attachments:
@@ -208,22 +286,22 @@ def _message(dedup_key: str, message: dict[str, Any], *, edited: bool) -> Update
     edit_date = message.get("edit_date")
     return InboundMessage(
         dedup_key=dedup_key,
-        chat_id=str(_int(chat, "id", "message.chat")),
-        platform_message_id=str(_int(message, "message_id", "message")),
+        chat_id=str(fields.integer(chat, "id", "message.chat")),
+        platform_message_id=str(fields.integer(message, "message_id", "message")),
         sender=sender,
         text=text,
-        sent_at=_time(message.get("date")),
+        sent_at=fields.unix_time(message.get("date")),
         attachments=attachments,
         edited=edited,
-        edited_at=_time(edit_date) if edited and isinstance(edit_date, int) else None,
+        edited_at=fields.unix_time(edit_date) if edited and isinstance(edit_date, int) else None,
     )
 
 
 def _member_change(dedup_key: str, member: dict[str, Any]) -> Update:
-    chat = _object(member.get("chat"), "my_chat_member.chat")
+    chat = fields.obj(member.get("chat"), "my_chat_member.chat")
     if chat.get("type") != "private":
         return Ignored(dedup_key, "membership change outside a private chat")
-    new_member = _object(member.get("new_chat_member"), "my_chat_member.new_chat_member")
+    new_member = fields.obj(member.get("new_chat_member"), "my_chat_member.new_chat_member")
     status = new_member.get("status")
     change: ContactChange
     if status == "kicked":
@@ -234,10 +312,10 @@ def _member_change(dedup_key: str, member: dict[str, Any]) -> Update:
         return Ignored(dedup_key, f"membership status {status!r} is not handled")
     return ContactEvent(
         dedup_key=dedup_key,
-        chat_id=str(_int(chat, "id", "my_chat_member.chat")),
+        chat_id=str(fields.integer(chat, "id", "my_chat_member.chat")),
         sender=_profile(chat, "my_chat_member.chat"),
         change=change,
-        occurred_at=_time(member.get("date")),
+        occurred_at=fields.unix_time(member.get("date")),
     )
 
 
@@ -250,8 +328,8 @@ def _attachments(message: dict[str, Any]) -> tuple[AttachmentMeta, ...]:
             AttachmentMeta(
                 kind="photo",
                 platform_type="photo",
-                platform_file_id=_str(largest, "file_id"),
-                size_bytes=_size(largest),
+                platform_file_id=fields.text(largest, "file_id"),
+                size_bytes=fields.positive_size(largest, "file_size"),
             )
         )
     for key, kind in _FILE_ATTACHMENTS:
@@ -262,10 +340,10 @@ def _attachments(message: dict[str, Any]) -> tuple[AttachmentMeta, ...]:
             AttachmentMeta(
                 kind=kind,
                 platform_type=key,
-                platform_file_id=_str(item, "file_id"),
-                mime_type=_str(item, "mime_type"),
-                file_name=_str(item, "file_name"),
-                size_bytes=_size(item),
+                platform_file_id=fields.text(item, "file_id"),
+                mime_type=fields.text(item, "mime_type"),
+                file_name=fields.text(item, "file_name"),
+                size_bytes=fields.positive_size(item, "file_size"),
             )
         )
         if key == "animation":
@@ -277,78 +355,15 @@ def _attachments(message: dict[str, Any]) -> tuple[AttachmentMeta, ...]:
     return tuple(found)
 
 
-def split_text(text: str, limit: int = MAX_TEXT_UNITS) -> list[str]:
-    """Cut text into parts of at most `limit` UTF-16 units, preferring line and word breaks."""
-    parts: list[str] = []
-    remaining = text
-    while _utf16_units(remaining) > limit:
-        cut = _longest_prefix(remaining, limit)
-        window = remaining[:cut]
-        brk = max(window.rfind("\n"), window.rfind(" "))
-        if brk >= cut // 2:
-            cut = brk + 1
-        parts.append(remaining[:cut])
-        remaining = remaining[cut:]
-    if remaining:
-        parts.append(remaining)
-    return parts
-
-
-def _utf16_units(text: str) -> int:
-    return sum(2 if ord(ch) > 0xFFFF else 1 for ch in text)
-
-
-def _longest_prefix(text: str, limit: int) -> int:
-    units = 0
-    for index, ch in enumerate(text):
-        units += 2 if ord(ch) > 0xFFFF else 1
-        if units > limit:
-            return max(index, 1)
-    return len(text)
-
-
 def _profile(user: dict[str, Any], where: str) -> Profile:
     return Profile(
-        platform_user_id=str(_int(user, "id", where)),
+        platform_user_id=str(fields.integer(user, "id", where)),
         display_name=_full_name(user),
-        username=_str(user, "username"),
+        username=fields.text(user, "username"),
     )
 
 
 def _full_name(user: Mapping[str, Any]) -> str:
-    return " ".join(part for part in (_str(user, "first_name"), _str(user, "last_name")) if part)
-
-
-def _object(value: Any, where: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise InvalidPayloadError(f"{where} must be an object")
-    return value
-
-
-def _int(data: Mapping[str, Any], key: str, where: str) -> int:
-    value = data.get(key)
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise InvalidPayloadError(f"{where}.{key} must be an integer")
-    return value
-
-
-def _str(data: Mapping[str, Any], key: str) -> str:
-    value = data.get(key)
-    if not isinstance(value, str):
-        return ""
-    # Postgres text and jsonb refuse NUL, and lone surrogates cannot be encoded as UTF-8.
-    return value.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
-
-
-def _size(data: Mapping[str, Any]) -> int:
-    value = data.get("file_size")
-    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
-
-
-def _time(value: Any) -> datetime:
-    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
-        try:
-            return datetime.fromtimestamp(value, UTC)
-        except (OverflowError, OSError, ValueError):
-            pass
-    return datetime.now(UTC)
+    return " ".join(
+        part for part in (fields.text(user, "first_name"), fields.text(user, "last_name")) if part
+    )

@@ -19,6 +19,7 @@ class Profile:
     platform_user_id: str
     display_name: str
     username: str
+    avatar_url: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +32,7 @@ class AttachmentMeta:
     mime_type: str = ""
     file_name: str = ""
     size_bytes: int = 0
+    url: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +51,20 @@ class InboundMessage:
 
 
 @dataclass(frozen=True, slots=True)
+class OwnerMessage:
+    """A message the account's owner wrote to a contact in the platform's own app (a VK
+    community admin, the X user from another app): history, and the agent steps aside."""
+
+    dedup_key: str
+    chat_id: str
+    platform_message_id: str
+    recipient: Profile
+    text: str
+    sent_at: datetime
+    attachments: tuple[AttachmentMeta, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class ContactEvent:
     """A change in whether the contact can be written to (blocked or unblocked the account)."""
 
@@ -60,6 +76,29 @@ class ContactEvent:
 
 
 @dataclass(frozen=True, slots=True)
+class MessageRemoved:
+    """The platform reports that a message was removed (MAX `message_removed`)."""
+
+    dedup_key: str
+    chat_id: str
+    platform_message_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ConfirmationRequest:
+    """VK's `confirmation` call: answer with the community's confirmation string."""
+
+    dedup_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class AccountRevoked:
+    """The account withdrew the app's access (X `user_event.revoke`): nothing more arrives."""
+
+    dedup_key: str
+
+
+@dataclass(frozen=True, slots=True)
 class Ignored:
     """A verified update the service deliberately does nothing with (stored raw, not handled)."""
 
@@ -67,12 +106,29 @@ class Ignored:
     reason: str
 
 
-Update = InboundMessage | ContactEvent | Ignored
+Update = (
+    InboundMessage
+    | OwnerMessage
+    | ContactEvent
+    | MessageRemoved
+    | ConfirmationRequest
+    | AccountRevoked
+    | Ignored
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One webhook body, parsed: its updates (X may batch several) and, for X, whose they are."""
+
+    updates: tuple[Update, ...]
+    # The connected account the body is addressed to, when the body says so (X `for_user_id`).
+    account_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class AccountProfile:
-    """The connected account (the bot) as the platform reports it."""
+    """The connected account (the bot, community or user) as the platform reports it."""
 
     platform_account_id: str
     username: str
@@ -99,7 +155,15 @@ class PlatformError(Exception):
 
 
 class InvalidCredentialsError(PlatformError):
-    """The platform refused the token (Telegram 401)."""
+    """The platform refused the token (Telegram 401, VK error 5, MAX `verify.token`, X 401)."""
+
+
+class PermissionMissingError(PlatformError):
+    """The token is valid but lacks rights the service needs; `missing` names them."""
+
+    def __init__(self, description: str, *, missing: tuple[str, ...], status: int = 0) -> None:
+        super().__init__(description, status=status)
+        self.missing = missing
 
 
 class BlockedError(PlatformError):
