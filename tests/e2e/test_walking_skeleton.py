@@ -211,7 +211,11 @@ async def test_one_owner_cannot_see_another_owners_integration(
 async def test_a_service_down_gives_503_json_and_the_rest_keeps_working(
     start_stack: StartStack,
 ) -> None:
-    stack = start_stack(services=("auth", "leads"))
+    # A platform of its own (the extra setting makes it distinct): this test kills a service, and
+    # identical start_stack calls share one running platform with other tests.
+    stack = start_stack(
+        services=("auth", "leads"), extra_env={"leads": {"INBETWIN_LEADS_LOG_LEVEL": "WARNING"}}
+    )
     async with httpx.AsyncClient(base_url=stack.rest_url, timeout=20) as client:
         registered = await client.post(
             "/api/v1/auth/register",
