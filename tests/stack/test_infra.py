@@ -338,7 +338,6 @@ def test_a_crashing_server_fails_fast_with_its_log(tmp_path: Path) -> None:
     stop_all([process])
 
 
-@pytest.mark.skipif(envoy.renderer() is None, reason="services.edge.render not written yet")
 def test_rendered_edge_starts_in_front_of_the_infra(tmp_path: Path) -> None:
     stack = Stack(tmp_path / "state", services=())
     try:
