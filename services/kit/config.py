@@ -18,6 +18,9 @@ class ServiceSettings(BaseSettings):
     grpc_host: str = "127.0.0.1"
     grpc_port: int = Field(default=0, ge=0, le=65535)
     database_url: str
+    # Each pooled connection is checked with a round trip before use, so a restarted Postgres
+    # costs no failed request; turn off to save that round trip where a retry is acceptable.
+    database_pool_pre_ping: bool = True
     redis_url: str
     nats_url: str
     # JetStream stream replicas: 1 on one machine, 3 on a production NATS cluster.

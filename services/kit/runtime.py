@@ -22,7 +22,7 @@ class Runtime:
 
     @classmethod
     async def open(cls, settings: ServiceSettings, *, name: str) -> Runtime:
-        engine = create_engine(settings.database_url)
+        engine = create_engine(settings.database_url, pre_ping=settings.database_pool_pre_ping)
         redis = Redis.from_url(settings.redis_url)
         bus = await EventBus.connect(
             settings.nats_url, name=name, replicas=settings.nats_stream_replicas

@@ -9,7 +9,7 @@ import grpc
 from inbetwin.leads.v1 import leads_service_pb2, leads_service_pb2_grpc
 
 from services.kit.runtime import Runtime
-from services.kit.server import Closer
+from services.kit.server import BeforeStop, Closer
 from services.leads.ingest import SignalIngest, utc_now
 from services.leads.recency import RecencySweeper
 from services.leads.service import LeadsServicer
@@ -63,19 +63,10 @@ async def wire(server: grpc.aio.Server, settings: LeadsSettings) -> list[Closer]
     SignalIngest(runtime.engine, runtime.relay, clock=utc_now).subscribe(runtime.bus)
     trainer.start()
     sweeper.start()
-    _end_streams_before_stopping(server, hub)
-    # Closed in reverse: background loops first, the runtime (bus, relay, database) last.
-    return [runtime.close, hub.stop, sweeper.stop, trainer.stop]
 
-
-def _end_streams_before_stopping(server: grpc.aio.Server, hub: WatchHub) -> None:
-    """Open watch streams must send `end` (SERVER_SHUTDOWN) while the server still lets them
-    finish: the kit stops the server before it runs the closers, and has no hook before that,
-    so `stop` is wrapped here to tell the streams first."""
-    stop = server.stop
-
-    async def stop_after_ending_streams(grace: float | None) -> None:
+    async def close_streams() -> None:
         hub.close_streams()
-        await stop(grace)
 
-    setattr(server, "stop", stop_after_ending_streams)  # noqa: B010 - see the docstring
+    # Closed in reverse: background loops first, the runtime (bus, relay, database) last. Open
+    # watch streams get their `end` (SERVER_SHUTDOWN) before the server stops.
+    return [BeforeStop(close_streams), runtime.close, hub.stop, sweeper.stop, trainer.stop]
