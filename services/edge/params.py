@@ -39,4 +39,7 @@ class EdgeParams:
     max_upload_bytes: int = 32 * 1024 * 1024
     access_log_path: str = "/dev/stdout"
     upstream_timeout_seconds: float = 15.0
+    # A listener on listen_host that serves only the admin's `/stats/prometheus`, so Prometheus
+    # can scrape Envoy in a pod while the admin interface itself stays on loopback.
+    stats_port: int | None = None
     extra: dict[str, str] = field(default_factory=dict)

@@ -782,11 +782,86 @@ def _split_header(text: str) -> tuple[list[str], str]:
     return lines[:n], "\n".join(lines[n:])
 
 
+STATS_PATH = "/stats/prometheus"
+ADMIN_CLUSTER = "envoy_admin"
+
+
+def stats_listener(params: EdgeParams, stats_port: int) -> JSON:
+    """`GET /stats/prometheus` proxied to the loopback admin; every other path is a 404, so
+    the admin's mutating endpoints (`/quitquitquit`, `/drain_listeners`, ...) stay private."""
+    route_config = {
+        "virtual_hosts": [
+            {
+                "name": "stats",
+                "domains": ["*"],
+                "routes": [
+                    {
+                        "match": {"path": STATS_PATH, "headers": [_method_is("GET")]},
+                        "route": {"cluster": ADMIN_CLUSTER, "timeout": "5s"},
+                    },
+                    {"match": {"prefix": "/"}, "direct_response": {"status": 404}},
+                ],
+            }
+        ]
+    }
+    return {
+        "name": "stats",
+        "address": {"socket_address": {"address": params.listen_host, "port_value": stats_port}},
+        "filter_chains": [
+            {
+                "filters": [
+                    {
+                        "name": "envoy.filters.network.http_connection_manager",
+                        "typed_config": {
+                            "@type": (
+                                "type.googleapis.com/envoy.extensions.filters.network."
+                                "http_connection_manager.v3.HttpConnectionManager"
+                            ),
+                            "stat_prefix": "stats",
+                            "codec_type": "HTTP1",
+                            "route_config": route_config,
+                            "http_filters": [
+                                {
+                                    "name": "envoy.filters.http.router",
+                                    "typed_config": {
+                                        "@type": (
+                                            "type.googleapis.com/"
+                                            "envoy.extensions.filters.http.router.v3.Router"
+                                        )
+                                    },
+                                }
+                            ],
+                        },
+                    }
+                ]
+            }
+        ],
+    }
+
+
+def _method_is(method: str) -> JSON:
+    return {"name": ":method", "string_match": {"exact": method}}
+
+
+def admin_cluster(params: EdgeParams) -> JSON:
+    admin = Upstream(host="127.0.0.1", port=params.admin_port)
+    return {
+        "name": ADMIN_CLUSTER,
+        "type": "STATIC",
+        "connect_timeout": "1s",
+        "load_assignment": _load_assignment(ADMIN_CLUSTER, admin),
+    }
+
+
 def build_envoy_config(params: EdgeParams, template_path: Path = TEMPLATE_PATH) -> JSON:
     """The bootstrap as a dict (what `render_envoy_config` writes)."""
     services = load_services(params.descriptor_path)
     _, body = _split_header(template_path.read_text())
     config: JSON = json.loads(_fill_template(params, services, body))
+    if params.stats_port is not None:
+        resources = config["static_resources"]
+        resources["listeners"].append(stats_listener(params, params.stats_port))
+        resources["clusters"].append(admin_cluster(params))
     return config
 
 
@@ -820,6 +895,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--listen-port", type=int, required=True)
     parser.add_argument("--admin-port", type=int, required=True)
     parser.add_argument(
+        "--stats-port", type=int, help="serve only /stats/prometheus on the listen host here"
+    )
+    parser.add_argument(
         "--upstream",
         type=_upstream,
         action="append",
@@ -842,6 +920,7 @@ def main(argv: list[str] | None = None) -> int:
         listen_host=args.listen_host,
         listen_port=args.listen_port,
         admin_port=args.admin_port,
+        stats_port=args.stats_port,
         upstreams=dict(args.upstream),
         descriptor_path=args.descriptor.resolve(),
         jwt_issuer=args.jwt_issuer,

@@ -488,7 +488,8 @@ def _assert_json_error(response: httpx.Response, status: int, code: int, reason:
 @pytest.fixture(scope="module")
 def bare_edge(descriptor: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Edge]:
     """Envoy with no upstream running at all."""
-    edge = _start_edge(_params(descriptor), tmp_path_factory.mktemp("bare_edge"))
+    params = _params(descriptor, stats_port=_free_port())
+    edge = _start_edge(params, tmp_path_factory.mktemp("bare_edge"))
     yield edge
     _stop(edge)
 
@@ -507,6 +508,25 @@ def test_edge_answers_by_itself(bare_edge: Edge) -> None:
         _assert_json_error(client.get("/api/v1/auth/plans?nope=1"), 400, 3, "BAD_REQUEST")
         login = client.post("/api/v1/auth/login", json={"email": "a@b.c", "password": "x"})
         _assert_json_error(login, 503, 14, "UPSTREAM_UNAVAILABLE")
+
+
+def test_stats_listener_serves_only_prometheus_stats(bare_edge: Edge) -> None:
+    assert bare_edge.params.stats_port is not None
+    with httpx.Client(base_url=f"http://127.0.0.1:{bare_edge.params.stats_port}") as client:
+        stats = client.get("/stats/prometheus", timeout=30)
+        assert stats.status_code == 200, stats.text
+        assert "envoy_cluster_upstream_rq_total" in stats.text
+        for method, path in (
+            ("POST", "/quitquitquit"),
+            ("POST", "/drain_listeners"),
+            ("GET", "/config_dump"),
+            ("POST", "/stats/prometheus"),
+            ("GET", "/stats/prometheus/../config_dump"),
+        ):
+            refused = client.request(method, path, timeout=30)
+            assert refused.status_code == 404, (method, path, refused.text)
+    admin = httpx.get(f"http://127.0.0.1:{bare_edge.params.admin_port}/ready", timeout=30)
+    assert admin.text.strip() == "LIVE"  # the admin still runs, on loopback only
 
 
 def _identity(raw: bytes) -> bytes:

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from services.edge.params import SERVICES
-from services.edge.render import JWKS_CLUSTER
+from services.edge.render import ADMIN_CLUSTER, JWKS_CLUSTER
 from services.stack.envoy import binary as envoy_binary
 from tests.k8s.image import image_env
 from tests.k8s.manifests import GRPC_PORT, Rendered, container, environment, expand, pod_spec
@@ -94,7 +94,7 @@ def test_envoy_accepts_the_rendered_config(edge: EdgeConfig, image_app: Path) ->
 
 def test_every_service_is_an_upstream_at_its_kubernetes_service(edge: EdgeConfig) -> None:
     clusters = {c["name"]: c for c in edge.config["static_resources"]["clusters"]}
-    assert set(clusters) == {*SERVICES, JWKS_CLUSTER}
+    assert set(clusters) == {*SERVICES, JWKS_CLUSTER, ADMIN_CLUSTER}
     for svc in SERVICES:
         cluster = clusters[svc]
         assert cluster["type"] == "STRICT_DNS"  # every ready pod of the headless Service
@@ -109,8 +109,14 @@ def test_every_service_is_an_upstream_at_its_kubernetes_service(edge: EdgeConfig
 def test_the_listener_is_the_pods_http_port_and_jwks_comes_through_it(edge: EdgeConfig) -> None:
     spec = pod_spec(edge.rendered.get("Deployment", "edge"))
     envoy = container(spec, "envoy")
-    [port] = envoy["ports"]
-    [listener] = edge.config["static_resources"]["listeners"]
+    port, metrics = envoy["ports"]
+    listener, stats = edge.config["static_resources"]["listeners"]
+    stats_socket = stats["address"]["socket_address"]
+    assert (stats_socket["address"], stats_socket["port_value"], metrics["name"]) == (
+        "0.0.0.0",
+        metrics["containerPort"],
+        "metrics",
+    )
     socket = listener["address"]["socket_address"]
     assert (socket["address"], socket["port_value"]) == ("0.0.0.0", port["containerPort"])
     service = edge.rendered.get("Service", "edge")

@@ -24,6 +24,7 @@ PEER_CALLS = {
     "leads": {"social"},
 }
 STORE_PORTS = {"postgres": 5432, "redis": 6379, "nats": 4222}
+METRICS_PORT = 9464
 
 
 def _with_policies(overlays: dict[str, Rendered]) -> Iterator[Rendered]:
@@ -53,7 +54,7 @@ def _port_numbers(rule: Manifest, named: dict[str, int]) -> set[int]:
 def allowed(rendered: Rendered, source: str, target: str, port: int, direction: str) -> bool:
     """Whether some policy selecting `source` (egress) or `target` (ingress) lets it through."""
     pods = _pods(rendered)
-    named = {"grpc": GRPC_PORT, "http": 8080}
+    named = {"grpc": GRPC_PORT, "http": 8080, "metrics": METRICS_PORT}
     subject, peer = (source, target) if direction == "egress" else (target, source)
     key, peers_key = ("egress", "to") if direction == "egress" else ("ingress", "from")
     for policy in rendered.of_kind("NetworkPolicy"):
@@ -144,3 +145,22 @@ def test_prod_services_reach_the_managed_stores(prod: Rendered) -> None:
         assert _selects(policy, pod_labels(prod.migration_job(svc)))
     ports = {p["port"] for p in policy["spec"]["egress"][0]["ports"]}
     assert {5432, 6379} <= ports
+
+
+def test_prometheus_in_the_monitoring_namespace_scrapes_the_metrics_port_only(
+    overlays: dict[str, Rendered],
+) -> None:
+    for rendered in _with_policies(overlays):
+        policy = rendered.get("NetworkPolicy", "allow-metrics-scrape")
+        for workload in ("edge", *SERVICES):
+            assert _selects(policy, pod_labels(rendered.service_deployment(workload)))
+        [rule] = policy["spec"]["ingress"]
+        assert rule["from"] == [
+            {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}
+        ]
+        assert _port_numbers(rule, {"metrics": METRICS_PORT}) == {METRICS_PORT}
+        for name in ("edge", *SERVICES):
+            deployment = rendered.service_deployment(name)
+            ports = deployment["spec"]["template"]["spec"]["containers"][0]["ports"]
+            metrics = {"name": "metrics", "containerPort": METRICS_PORT, "protocol": "TCP"}
+            assert metrics in ports, name
