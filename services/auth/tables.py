@@ -1,4 +1,5 @@
-"""auth's tables (its own database)."""
+"""auth's tables (its own database); tests/auth/test_migrations.py checks the migrations build
+exactly these."""
 
 from __future__ import annotations
 
@@ -79,16 +80,18 @@ signing_keys = sa.Table(
     sa.Column("retired_at", sa.DateTime(timezone=True), nullable=True),
 )
 
-# Revision 0001 creates every table of `metadata` with `create_all`, so tables added later live
-# on their own MetaData and their migrations spell out the DDL.
-later_metadata = sa.MetaData()
-
 # A Google or Yandex account linked to a user: (provider, subject) is the provider's stable id.
 oauth_identities = sa.Table(
     "oauth_identities",
-    later_metadata,
+    metadata,
     sa.Column("id", UUID(as_uuid=False), primary_key=True),
-    sa.Column("user_id", UUID(as_uuid=False), nullable=False, index=True),
+    sa.Column(
+        "user_id",
+        UUID(as_uuid=False),
+        sa.ForeignKey("users.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
     sa.Column("provider", sa.Text, nullable=False),
     sa.Column("subject", sa.Text, nullable=False),
     sa.Column("email", sa.Text, nullable=True),
@@ -102,10 +105,16 @@ oauth_identities = sa.Table(
 # Only the SHA-256 of a reset token is kept; the token itself exists in the mail alone.
 password_reset_tokens = sa.Table(
     "password_reset_tokens",
-    later_metadata,
+    metadata,
     sa.Column("id", UUID(as_uuid=False), primary_key=True),
     sa.Column("token_hash", sa.LargeBinary, nullable=False, unique=True),
-    sa.Column("user_id", UUID(as_uuid=False), nullable=False, index=True),
+    sa.Column(
+        "user_id",
+        UUID(as_uuid=False),
+        sa.ForeignKey("users.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
     sa.Column(
         "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
     ),
@@ -117,7 +126,7 @@ password_reset_tokens = sa.Table(
 # and the row is deleted once sent or once the link inside has expired (`discard_after`).
 outgoing_mail = sa.Table(
     "outgoing_mail",
-    later_metadata,
+    metadata,
     sa.Column("id", UUID(as_uuid=False), primary_key=True),
     sa.Column("message_encrypted", sa.LargeBinary, nullable=False),
     sa.Column(
@@ -131,4 +140,5 @@ outgoing_mail = sa.Table(
     ),
     sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
     sa.Column("discard_after", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("outgoing_mail_due", "next_attempt_at"),
 )

@@ -17,8 +17,11 @@ def outbox_table(metadata: sa.MetaData) -> sa.Table:
         sa.Column("subject", sa.Text, nullable=False),
         sa.Column("event_type", sa.Text, nullable=False),
         sa.Column("payload", sa.LargeBinary, nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now()),
+        sa.Column(
+            "created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
+        ),
         sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Index("outbox_unpublished", "seq", postgresql_where=sa.text("published_at IS NULL")),
     )
 
 
@@ -29,7 +32,9 @@ def inbox_table(metadata: sa.MetaData) -> sa.Table:
         metadata,
         sa.Column("consumer", sa.Text, primary_key=True),
         sa.Column("event_id", postgresql.UUID(as_uuid=False), primary_key=True),
-        sa.Column("processed_at", sa.DateTime(timezone=True), server_default=sa.func.now()),
+        sa.Column(
+            "processed_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
+        ),
     )
 
 
