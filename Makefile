@@ -44,6 +44,14 @@ openapi: third-party ## Regenerate docs/openapi.yaml from the contracts
 check-openapi: third-party ## Fail when docs/openapi.yaml is out of date with proto/
 	$(PY) tools/openapi.py --check
 
+.PHONY: config-doc
+config-doc: $(STAMP) ## Regenerate docs/CONFIGURATION.md from the settings classes
+	$(PY) tools/config_reference.py
+
+.PHONY: check-config-doc
+check-config-doc: $(STAMP) ## Fail when docs/CONFIGURATION.md is out of date with the settings
+	$(PY) tools/config_reference.py --check
+
 .PHONY: proto-lint
 proto-lint: third-party ## buf lint and buf format check, offline
 	$(BIN)/buf lint
@@ -73,7 +81,7 @@ k8s-validate: $(STAMP) ## Render every k8s overlay (kubectl kustomize) and valid
 	$(PY) tools/k8s_validate.py
 
 .PHONY: check
-check: check-gen check-openapi proto-lint lint typecheck k8s-validate ## Every static check CI runs
+check: check-gen check-openapi check-config-doc proto-lint lint typecheck k8s-validate ## Every static check CI runs
 
 .PHONY: up
 up: $(STAMP) ## Start the whole platform locally (Ctrl-C stops it); data under .state/
