@@ -8,12 +8,22 @@ violations or `RetryInfo`. Envoy's transcoder turns that status into an HTTP sta
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
 import grpc
 from google.protobuf import any_pb2, duration_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 
 from services.kit.validation import FieldViolation
+
+
+@dataclass(frozen=True, slots=True)
+class QuotaViolation:
+    """Which limit a request ran into (`google.rpc.QuotaFailure.Violation`): the subject it is
+    counted for (e.g. `owner`) and a description with the numbers."""
+
+    subject: str
+    description: str
 
 
 class ServiceError(Exception):
@@ -28,6 +38,7 @@ class ServiceError(Exception):
         metadata: Mapping[str, str] | None = None,
         violations: Iterable[FieldViolation] = (),
         retry_after_seconds: float | None = None,
+        quota_violations: Iterable[QuotaViolation] = (),
     ) -> None:
         super().__init__(message)
         self.code = code
@@ -36,6 +47,7 @@ class ServiceError(Exception):
         self.metadata = dict(metadata or {})
         self.violations = list(violations)
         self.retry_after_seconds = retry_after_seconds
+        self.quota_violations = list(quota_violations)
 
     def to_status(self, domain: str) -> status_pb2.Status:
         details: list[any_pb2.Any] = []
@@ -59,6 +71,16 @@ class ServiceError(Exception):
                 seconds=int(seconds), nanos=int((seconds % 1) * 1_000_000_000)
             )
             details.append(_pack(error_details_pb2.RetryInfo(retry_delay=delay)))
+        if self.quota_violations:
+            failure = error_details_pb2.QuotaFailure(
+                violations=[
+                    error_details_pb2.QuotaFailure.Violation(
+                        subject=v.subject, description=v.description
+                    )
+                    for v in self.quota_violations
+                ]
+            )
+            details.append(_pack(failure))
         return status_pb2.Status(code=self.code.value[0], message=self.message, details=details)
 
 

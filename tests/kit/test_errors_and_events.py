@@ -4,7 +4,7 @@ import grpc
 from google.rpc import error_details_pb2
 from inbetwin.events.v1 import auth_events_pb2, social_events_pb2
 
-from services.kit.errors import ServiceError, invalid_argument
+from services.kit.errors import QuotaViolation, ServiceError, invalid_argument
 from services.kit.events import deterministic_id, event_id_of, new_event, subject_of
 from services.kit.identity import caller_from_metadata
 from services.kit.validation import FieldViolation
@@ -29,6 +29,21 @@ def test_service_error_carries_error_info_bad_request_and_retry_info() -> None:
     retry = error_details_pb2.RetryInfo()
     assert status.details[2].Unpack(retry)
     assert (retry.retry_delay.seconds, retry.retry_delay.nanos) == (1, 500_000_000)
+
+
+def test_service_error_carries_quota_failure() -> None:
+    error = ServiceError(
+        grpc.StatusCode.RESOURCE_EXHAUSTED,
+        "AGENT_LIMIT_REACHED",
+        "the plan allows 3 agents",
+        quota_violations=[QuotaViolation("owner", "3 agents of 3 allowed")],
+    )
+    status = error.to_status("agent.inbetwin.app")
+    failure = error_details_pb2.QuotaFailure()
+    assert status.details[-1].Unpack(failure)
+    [violation] = failure.violations
+    assert (violation.subject, violation.description) == ("owner", "3 agents of 3 allowed")
+    assert len(status.details) == 2  # ErrorInfo first, then QuotaFailure
 
 
 def test_invalid_argument_summarises_violations() -> None:
