@@ -62,11 +62,17 @@ def delivery_of(action: action_pb2.AgentAction) -> Delivery:
     return Delivery(payload, action.id, int(action.status), action.create_time)
 
 
+# How many (action id, status) pairs delivered in-process are remembered, so the copy that comes
+# back through NATS is not delivered a second time.
+RECENT_LOCAL = 100_000
+
+
 class ActivityHub:
     def __init__(self, queue_size: int) -> None:
         self._queue_size = queue_size
         self._by_owner: dict[str, set[Subscriber]] = {}
         self._closed = False
+        self._recent_local: dict[tuple[str, int], None] = {}
 
     def subscribe(
         self,
@@ -96,8 +102,25 @@ class ActivityHub:
     def subscribers(self, owner_id: str) -> int:
         return len(self._by_owner.get(owner_id, ()))
 
+    def deliver_local(self, owner_id: str, action: action_pb2.AgentAction) -> int:
+        """Deliver an action this instance has just committed, without waiting for its trip
+        through the outbox and NATS (which still carries it to the other instances)."""
+        key = (action.id, int(action.status))
+        if key in self._recent_local:
+            return 0
+        self._recent_local[key] = None
+        if len(self._recent_local) > RECENT_LOCAL:
+            del self._recent_local[next(iter(self._recent_local))]
+        return self._fan_out(owner_id, action)
+
     def deliver(self, owner_id: str, action: action_pb2.AgentAction) -> int:
-        """Queue the action for the owner's matching subscribers; returns how many got it."""
+        """Queue an action from the bus for the owner's matching subscribers (unless it was
+        delivered locally already); returns how many got it."""
+        if (action.id, int(action.status)) in self._recent_local:
+            return 0
+        return self._fan_out(owner_id, action)
+
+    def _fan_out(self, owner_id: str, action: action_pb2.AgentAction) -> int:
         subscribers = self._by_owner.get(owner_id)
         if not subscribers:
             return 0

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from google.protobuf import field_mask_pb2
 from inbetwin.agent.v1 import tool_pb2
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -37,6 +38,13 @@ PROVIDERS = {
     "google_calendar": tool_pb2.CONNECTION_PROVIDER_GOOGLE_CALENDAR,
 }
 CREATE_SCOPE = "CreateToolConnection"
+# Fields of each provider an update may name (`<provider>.<field>`); the rest are output-only.
+UPDATABLE_FIELDS = {
+    "notion": ("api_token", "database_id"),
+    "asana": ("access_token", "workspace_gid", "project_gid"),
+    "caldav": ("calendar_url", "username", "password"),
+    "google_calendar": ("service_account_key_json", "calendar_id"),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,21 +104,9 @@ class Connections:
         stored = tool_pb2.ToolConnection()
         stored.CopyFrom(connection)
         stored.provider = PROVIDERS[kind]  # type: ignore[assignment,unused-ignore]
-        if kind == "caldav":
-            try:
-                self._policy.check_literal(connection.caldav.calendar_url)
-            except ForbiddenDestinationError:
-                raise errors.invalid(
-                    "TOOL_DESTINATION_FORBIDDEN", "the calendar URL points to a forbidden network"
-                ) from None
+        self._check_destination(stored)
         if kind == "google_calendar":
-            email = service_account_email(secret)
-            if email is None:
-                raise errors.invalid(
-                    "CONNECTION_CREDENTIALS_MISSING",
-                    "service_account_key_json is not a service-account key",
-                )
-            stored.google_calendar.service_account_email = email
+            stored.google_calendar.service_account_email = self._service_account(secret)
         check = await self.check(stored, secret)
         stored.status = check.status  # type: ignore[assignment]
         stored.status_message = check.message
@@ -141,6 +137,85 @@ class Connections:
                 response=created.SerializeToString(),
             )
         return created
+
+    async def update(
+        self, owner_id: str, patch: tool_pb2.ToolConnection, mask: field_mask_pb2.FieldMask
+    ) -> tool_pb2.ToolConnection:
+        row = await self._row(owner_id, patch.id) if _is_uuid(patch.id) else None
+        if row is None:
+            raise errors.connection_not_found()
+        stored = to_proto(row)
+        kind = stored.WhichOneof("config") or ""
+        paths = list(mask.paths)
+        allowed = {"display_name"} | {f"{kind}.{field}" for field in UPDATABLE_FIELDS[kind]}
+        wrong = [path for path in paths if path not in allowed]
+        if wrong or not paths:
+            raise errors.field_not_updatable(wrong or ["(empty update_mask)"])
+        secret = str(self._box.open(row.sealed_secret, bound_to=row.id).get("secret", ""))
+        settings, changes = getattr(stored, kind), getattr(patch, kind)
+        for path in paths:
+            if path == "display_name":
+                stored.display_name = patch.display_name
+                continue
+            field = path.split(".", 1)[1]
+            if field == SECRET_FIELDS[kind]:
+                secret = getattr(changes, field)
+            else:
+                setattr(settings, field, getattr(changes, field))
+        if not secret and kind != "caldav":
+            raise errors.invalid(
+                "CONNECTION_CREDENTIALS_MISSING", f"{kind}.{SECRET_FIELDS[kind]} is required"
+            )
+        self._check_destination(stored)
+        if kind == "google_calendar":
+            stored.google_calendar.service_account_email = self._service_account(secret)
+        if paths != ["display_name"]:
+            check = await self.check(stored, secret)
+            stored.status = check.status  # type: ignore[assignment]
+            stored.status_message = check.message
+            stored.check_time.FromDatetime(datetime.now(UTC))
+        for field in ("id", "create_time", "update_time"):
+            stored.ClearField(field)
+        sealed = self._box.seal({"secret": secret}, bound_to=row.id) if secret else None
+        async with self._engine.begin() as conn:
+            updated = (
+                await conn.execute(
+                    sa.update(tool_connections)
+                    .where(
+                        tool_connections.c.owner_id == owner_id,
+                        tool_connections.c.id == row.id,
+                    )
+                    .values(
+                        spec=stored.SerializeToString(),
+                        sealed_secret=sealed,
+                        updated_at=sa.func.now(),
+                    )
+                    .returning(*tool_connections.c)
+                )
+            ).first()
+        if updated is None:
+            raise errors.connection_not_found()
+        return to_proto(updated)
+
+    def _check_destination(self, connection: tool_pb2.ToolConnection) -> None:
+        if connection.WhichOneof("config") != "caldav":
+            return
+        try:
+            self._policy.check_literal(connection.caldav.calendar_url)
+        except ForbiddenDestinationError:
+            raise errors.invalid(
+                "TOOL_DESTINATION_FORBIDDEN", "the calendar URL points to a forbidden network"
+            ) from None
+
+    @staticmethod
+    def _service_account(key_json: str) -> str:
+        email = service_account_email(key_json)
+        if email is None:
+            raise errors.invalid(
+                "CONNECTION_CREDENTIALS_MISSING",
+                "service_account_key_json is not a service-account key",
+            )
+        return email
 
     async def check(self, connection: tool_pb2.ToolConnection, secret: str) -> Check:
         kind = connection.WhichOneof("config")
@@ -223,3 +298,11 @@ class Connections:
                 )
             ).first()
         return row
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True

@@ -1,4 +1,5 @@
-"""What the agent service asks social about: whether integration ids are the owner's."""
+"""What the agent service asks social about: whether integration ids and contacts are the
+owner's."""
 
 from __future__ import annotations
 
@@ -36,6 +37,24 @@ class SocialDirectory:
                 raise errors.unavailable(
                     "SOCIAL_UNAVAILABLE", "integrations cannot be checked"
                 ) from None
+
+    async def check_contact(self, owner_id: str, integration_id: str, contact_id: str) -> None:
+        """CONTACT_NOT_FOUND unless the contact is the owner's, on that integration."""
+        if self._stub is None:
+            raise errors.unavailable("SOCIAL_UNAVAILABLE", "contacts cannot be checked")
+        try:
+            found = await self._stub.BatchGetContacts(
+                social_service_pb2.BatchGetContactsRequest(contact_ids=[contact_id]),
+                metadata=((USER_ID_HEADER, owner_id),),
+                timeout=self._timeout,
+            )
+        except grpc.aio.AioRpcError:
+            raise errors.unavailable("SOCIAL_UNAVAILABLE", "contacts cannot be checked") from None
+        if not any(
+            contact.id == contact_id and contact.integration_id == integration_id
+            for contact in found.contacts
+        ):
+            raise errors.contact_not_found()
 
     async def close(self) -> None:
         if self._channel is not None:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 
 import grpc
-from inbetwin.agent.v1 import agent_pb2, agent_service_pb2
+from inbetwin.agent.v1 import agent_pb2, agent_service_pb2, tool_pb2
 from inbetwin.events.v1 import agent_events_pb2, social_events_pb2
 
 from services.agent.activity_hub import ActivityHub
@@ -19,12 +22,17 @@ from services.agent.destinations import DestinationPolicy, guarded_client
 from services.agent.directory import SocialDirectory
 from services.agent.entitlements import Entitlements
 from services.agent.handoffs import Handoffs
+from services.agent.pruning import prune_forever
 from services.agent.registration import register
 from services.agent.secrets_box import SecretBox
 from services.agent.service import AgentServicer
 from services.agent.settings import AgentSettings
 from services.agent.tools.builtin_runner import BuiltinRunner
+from services.agent.tools.catalog import ToolCatalog
 from services.agent.tools.executor import ToolExecutor
+from services.agent.tools.mcp_client import McpClient
+from services.agent.tools.mcp_servers import McpServers
+from services.agent.tools.webhook import WebhookRunner
 from services.agent.watch import WatchLimits
 from services.agent.workspaces.asana import Asana
 from services.agent.workspaces.caldav import CalDav
@@ -109,6 +117,32 @@ async def wire(server: grpc.aio.Server, settings: AgentSettings) -> list[Closer]
         else None
     )
     connections = Connections(runtime.engine, box=box, policy=policy, workspaces=workspaces)
+    catalog = ToolCatalog(
+        runtime.engine,
+        relay=runtime.relay,
+        agents=agents,
+        box=box,
+        policy=policy,
+        max_tools=settings.max_tools_per_owner,
+    )
+    webhooks = WebhookRunner(
+        outbound,
+        catalog,
+        default_timeout_ms=settings.webhook_default_timeout_ms,
+        max_response_bytes=settings.max_tool_response_bytes,
+        max_redirects=settings.webhook_max_redirects,
+    )
+    mcp_servers = McpServers(
+        runtime.engine,
+        relay=runtime.relay,
+        agents=agents,
+        box=box,
+        policy=policy,
+        client=McpClient(policy),
+        max_servers=settings.max_mcp_servers_per_owner,
+        discovery_seconds=settings.discovery_timeout_seconds,
+        call_seconds=settings.mcp_call_timeout_seconds,
+    )
     executor = ToolExecutor(
         engine=runtime.engine,
         relay=runtime.relay,
@@ -120,9 +154,13 @@ async def wire(server: grpc.aio.Server, settings: AgentSettings) -> list[Closer]
             connections=connections,
             workspaces=workspaces,
         ),
-        owner_tools={},
+        owner_tools={
+            tool_pb2.TOOL_KIND_HTTP_WEBHOOK: webhooks,
+            tool_pb2.TOOL_KIND_MCP: mcp_servers.run,
+        },
         builtin_timeout=settings.builtin_tool_timeout_seconds,
         max_result_bytes=settings.max_tool_response_bytes,
+        hub=hub,
     )
     servicer = AgentServicer(
         engine=runtime.engine,
@@ -138,6 +176,9 @@ async def wire(server: grpc.aio.Server, settings: AgentSettings) -> list[Closer]
         ),
         executor=executor,
         connections=connections,
+        catalog=catalog,
+        mcp_servers=mcp_servers,
+        directory=directory,
     )
     register(servicer, server, preserialized={"WatchAgentActivity"})
     _end_streams_before_stop(server, hub)
@@ -145,7 +186,22 @@ async def wire(server: grpc.aio.Server, settings: AgentSettings) -> list[Closer]
     async def close_hub() -> None:
         hub.close()
 
+    pruner = asyncio.create_task(
+        prune_forever(
+            runtime.engine,
+            retention=timedelta(days=settings.action_log_retention_days),
+            batch=settings.action_log_prune_batch,
+            interval_seconds=settings.action_log_prune_interval_seconds,
+        )
+    )
+
+    async def stop_pruning() -> None:
+        pruner.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await pruner
+
     return [
+        stop_pruning,
         runtime.close,
         entitlements.close,
         directory.close,

@@ -20,11 +20,15 @@ from services.agent.agents import AgentBook
 from services.agent.agents import to_proto as agent_proto
 from services.agent.connections import Connections
 from services.agent.connections import to_proto as connection_proto
+from services.agent.directory import SocialDirectory
 from services.agent.handoffs import HandoffRequest, Handoffs
 from services.agent.handoffs import to_proto as handoff_proto
 from services.agent.tables import tools as tools_table
 from services.agent.tools.builtins import BUILTINS, BY_TOOL
+from services.agent.tools.catalog import ToolCatalog
+from services.agent.tools.catalog import to_proto as tool_proto
 from services.agent.tools.executor import ToolExecutor
+from services.agent.tools.mcp_servers import McpServers
 from services.agent.watch import WatchLimits, watch
 from services.agent.working_hours import schedule_of
 from services.kit.identity import current_caller
@@ -64,6 +68,9 @@ class AgentServicer(agent_service_pb2_grpc.AgentServiceServicer):
         watch_limits: WatchLimits,
         executor: ToolExecutor,
         connections: Connections,
+        catalog: ToolCatalog,
+        mcp_servers: McpServers,
+        directory: SocialDirectory,
     ) -> None:
         self._engine = engine
         self._relay = relay
@@ -73,6 +80,9 @@ class AgentServicer(agent_service_pb2_grpc.AgentServiceServicer):
         self._watch_limits = watch_limits
         self._executor = executor
         self._connections = connections
+        self._catalog = catalog
+        self._mcp_servers = mcp_servers
+        self._directory = directory
 
     # ---- agents ----------------------------------------------------------------------------
 
@@ -198,22 +208,26 @@ class AgentServicer(agent_service_pb2_grpc.AgentServiceServicer):
                 response=response.SerializeToString(),
             )
         self._relay.notify()
+        self._hub.deliver_local(owner_id, action)
         return response
 
-    async def WatchAgentActivity(
+    def WatchAgentActivity(
         self, request: pb.WatchAgentActivityRequest, context: Context
     ) -> AsyncIterator[bytes]:
+        # Returns the stream itself (not a generator around it): one hop less per event.
         owner_id = _owner()
-        if request.agent_id:
-            await self._agents.get(owner_id, request.agent_id)
-        async for payload in watch(
+
+        async def agent_exists() -> object:
+            return await self._agents.get(owner_id, request.agent_id)
+
+        return watch(
             hub=self._hub,
             engine=self._engine,
             limits=self._watch_limits,
             owner_id=owner_id,
             request=request,
-        ):
-            yield payload
+            before=agent_exists if request.agent_id else None,
+        )
 
     # ---- handoffs --------------------------------------------------------------------------
 
@@ -221,6 +235,7 @@ class AgentServicer(agent_service_pb2_grpc.AgentServiceServicer):
         self, request: pb.CreateHandoffRequest, context: Context
     ) -> pb.CreateHandoffResponse:
         owner_id = _owner()
+        await self._directory.check_contact(owner_id, request.integration_id, request.contact_id)
         return await self._remembered_handoff(
             owner_id,
             "CreateHandoff",
@@ -359,6 +374,101 @@ class AgentServicer(agent_service_pb2_grpc.AgentServiceServicer):
         page_tokens.decode(request.page_token, scope="builtins")
         return pb.ListBuiltinToolsResponse(builtin_tools=[b.info() for b in BUILTINS])
 
+    async def CreateTool(
+        self, request: pb.CreateToolRequest, context: Context
+    ) -> pb.CreateToolResponse:
+        tool, generated = await self._catalog.create(_owner(), request.tool, request.request_id)
+        return pb.CreateToolResponse(tool=tool, generated_signing_secret=generated)
+
+    async def GetTool(self, request: pb.GetToolRequest, context: Context) -> pb.GetToolResponse:
+        return pb.GetToolResponse(tool=await self._catalog.get(_owner(), request.tool_id))
+
+    async def ListTools(
+        self, request: pb.ListToolsRequest, context: Context
+    ) -> pb.ListToolsResponse:
+        scope = f"tools:{int(request.kind)}:{request.mcp_server_id}"
+        after = page_tokens.decode(request.page_token, scope=scope)
+        size = page_tokens.page_size(request.page_size)
+        rows = await self._catalog.page(
+            _owner(),
+            limit=size + 1,
+            after=after,
+            kind=int(request.kind),
+            mcp_server_id=request.mcp_server_id,
+        )
+        response = pb.ListToolsResponse(tools=[tool_proto(row) for row in rows[:size]])
+        if len(rows) > size:
+            last = rows[size - 1]
+            response.next_page_token = page_tokens.encode(
+                scope=scope, key=last.name, row_id=last.id
+            )
+        return response
+
+    async def UpdateTool(
+        self, request: pb.UpdateToolRequest, context: Context
+    ) -> pb.UpdateToolResponse:
+        if not _is_uuid(request.tool.id):
+            raise errors.tool_not_found()
+        tool = await self._catalog.update(_owner(), request.tool, request.update_mask)
+        return pb.UpdateToolResponse(tool=tool)
+
+    async def DeleteTool(
+        self, request: pb.DeleteToolRequest, context: Context
+    ) -> pb.DeleteToolResponse:
+        await self._catalog.delete(_owner(), request.tool_id)
+        return pb.DeleteToolResponse()
+
+    async def CreateMcpServer(
+        self, request: pb.CreateMcpServerRequest, context: Context
+    ) -> pb.CreateMcpServerResponse:
+        server = await self._mcp_servers.create(_owner(), request.mcp_server, request.request_id)
+        return pb.CreateMcpServerResponse(mcp_server=server)
+
+    async def GetMcpServer(
+        self, request: pb.GetMcpServerRequest, context: Context
+    ) -> pb.GetMcpServerResponse:
+        server = await self._mcp_servers.get(_owner(), request.mcp_server_id)
+        return pb.GetMcpServerResponse(mcp_server=server)
+
+    async def ListMcpServers(
+        self, request: pb.ListMcpServersRequest, context: Context
+    ) -> pb.ListMcpServersResponse:
+        scope = "mcp_servers"
+        after = page_tokens.decode(request.page_token, scope=scope)
+        size = page_tokens.page_size(request.page_size)
+        servers = await self._mcp_servers.page(_owner(), limit=size + 1, after=after)
+        response = pb.ListMcpServersResponse(mcp_servers=servers[:size])
+        if len(servers) > size:
+            last = servers[size - 1]
+            response.next_page_token = page_tokens.encode(
+                scope=scope, key=last.name, row_id=last.id
+            )
+        return response
+
+    async def UpdateMcpServer(
+        self, request: pb.UpdateMcpServerRequest, context: Context
+    ) -> pb.UpdateMcpServerResponse:
+        if not _is_uuid(request.mcp_server.id):
+            raise errors.mcp_server_not_found()
+        server = await self._mcp_servers.update(_owner(), request.mcp_server, request.update_mask)
+        return pb.UpdateMcpServerResponse(mcp_server=server)
+
+    async def DeleteMcpServer(
+        self, request: pb.DeleteMcpServerRequest, context: Context
+    ) -> pb.DeleteMcpServerResponse:
+        await self._mcp_servers.delete(_owner(), request.mcp_server_id)
+        return pb.DeleteMcpServerResponse()
+
+    async def RefreshMcpServer(
+        self, request: pb.RefreshMcpServerRequest, context: Context
+    ) -> pb.RefreshMcpServerResponse:
+        found = await self._mcp_servers.refresh(_owner(), request.mcp_server_id)
+        return pb.RefreshMcpServerResponse(
+            mcp_server=found.server,
+            added_tool_names=found.added,
+            removed_tool_names=found.removed,
+        )
+
     async def GetAgentToolset(
         self, request: pb.GetAgentToolsetRequest, context: Context
     ) -> pb.GetAgentToolsetResponse:
@@ -436,6 +546,14 @@ class AgentServicer(agent_service_pb2_grpc.AgentServiceServicer):
                 scope=scope, key=last.created_at, row_id=last.id
             )
         return response
+
+    async def UpdateToolConnection(
+        self, request: pb.UpdateToolConnectionRequest, context: Context
+    ) -> pb.UpdateToolConnectionResponse:
+        connection = await self._connections.update(
+            _owner(), request.tool_connection, request.update_mask
+        )
+        return pb.UpdateToolConnectionResponse(tool_connection=connection)
 
     async def DeleteToolConnection(
         self, request: pb.DeleteToolConnectionRequest, context: Context

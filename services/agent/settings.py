@@ -33,6 +33,11 @@ class AgentSettings(ServiceSettings):
     watch_replay_max_actions: int = Field(default=1000, gt=0)
     watch_replay_max_age_seconds: float = Field(default=3600.0, gt=0)
 
+    # Action log: entries older than the retention are deleted, in batches, every interval.
+    action_log_retention_days: float = Field(default=90.0, gt=0)
+    action_log_prune_interval_seconds: float = Field(default=3600.0, gt=0)
+    action_log_prune_batch: int = Field(default=5000, gt=0)
+
     # Tools.
     max_tools_per_owner: int = Field(default=100, gt=0)
     max_mcp_servers_per_owner: int = Field(default=20, gt=0)

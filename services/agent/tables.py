@@ -60,6 +60,7 @@ actions = sa.Table(
     sa.Column("spec", sa.LargeBinary, nullable=False),
     *_times(),
     sa.Index("actions_by_owner", "owner_id", sa.text("created_at DESC"), sa.text("id DESC")),
+    sa.Index("actions_by_time", "created_at"),
 )
 
 # One row per ExecuteTool call_id: the recorded outcome replayed on a retry (kept 24 hours).

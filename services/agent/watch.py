@@ -5,7 +5,7 @@ when the stream failed). Yields wire bytes: live events are shared, serialized o
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -49,6 +49,11 @@ def _error(code: int, reason: str, message: str) -> bytes:
     return pb.WatchAgentActivityResponse(error=error).SerializeToString()
 
 
+# Queued by the stream's own timer: time to check for a heartbeat or the end of the stream. The
+# stream waits on its queue alone (no timeout per event), so an event costs one queue hop.
+TICK = Delivery(b"", "", 0, timestamp_pb2.Timestamp())
+
+
 async def watch(
     *,
     hub: ActivityHub,
@@ -56,13 +61,27 @@ async def watch(
     limits: WatchLimits,
     owner_id: str,
     request: pb.WatchAgentActivityRequest,
+    before: Callable[[], Awaitable[object]] | None = None,
 ) -> AsyncIterator[bytes]:
+    """`before` runs first (a check that may raise) and belongs to the stream's scope."""
+    if before is not None:
+        await before()
     subscriber = hub.subscribe(
         owner_id,
         agent_id=request.agent_id,
         contact_id=request.contact_id,
         kinds=[int(kind) for kind in request.kinds],
     )
+    loop = asyncio.get_running_loop()
+    timer: asyncio.TimerHandle | None = None
+
+    def tick() -> None:
+        nonlocal timer
+        try:
+            subscriber.queue.put_nowait(TICK)
+        except asyncio.QueueFull:  # try again once the backlog has had time to drain
+            timer = loop.call_later(limits.heartbeat_seconds, tick)
+
     last: timestamp_pb2.Timestamp | None = None
     try:
         yield _heartbeat()  # the subscription is live: nothing logged from now on is missed
@@ -80,8 +99,9 @@ async def watch(
                     replayed.add((delivery.action_id, delivery.status))
                     last = delivery.create_time
                     yield delivery.payload
-        loop = asyncio.get_running_loop()
         deadline = loop.time() + limits.max_duration_seconds
+        sent_at = loop.time()
+        timer = loop.call_at(min(sent_at + limits.heartbeat_seconds, deadline), tick)
         while True:
             if subscriber.end_reason:
                 if subscriber.end_reason == TOO_SLOW:
@@ -92,21 +112,23 @@ async def watch(
                     )
                 yield _end(END_REASONS[subscriber.end_reason], last)
                 return
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                yield _end(pb.STREAM_END_REASON_MAX_DURATION, last)
-                return
-            try:
-                queued: Delivery | None = await asyncio.wait_for(
-                    subscriber.queue.get(), min(limits.heartbeat_seconds, remaining)
-                )
-            except TimeoutError:
-                if deadline - loop.time() > 0:
+            queued = await subscriber.queue.get()
+            if queued is TICK:
+                now = loop.time()
+                if now >= deadline:
+                    yield _end(pb.STREAM_END_REASON_MAX_DURATION, last)
+                    return
+                if now - sent_at >= limits.heartbeat_seconds:
+                    sent_at = now
                     yield _heartbeat()
+                timer = loop.call_at(min(sent_at + limits.heartbeat_seconds, deadline), tick)
                 continue
             if queued is None or (queued.action_id, queued.status) in replayed:
                 continue
             last = queued.create_time
+            sent_at = loop.time()
             yield queued.payload
     finally:
+        if timer is not None:
+            timer.cancel()
         hub.unsubscribe(subscriber)

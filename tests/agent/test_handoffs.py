@@ -22,7 +22,7 @@ from inbetwin.social.v1 import contact_pb2
 from services.kit.bus import EventBus
 from services.kit.events import new_event, subject_of
 from services.stack import Stack
-from tests.agent.conftest import AgentStub, Metadata, NewOwner, reason_of
+from tests.agent.conftest import AgentStub, Metadata, NewContact, NewOwner, reason_of
 
 
 def _owner() -> Metadata:
@@ -31,6 +31,12 @@ def _owner() -> Metadata:
 
 def _conversation() -> dict[str, str]:
     return {"integration_id": str(uuid.uuid4()), "contact_id": str(uuid.uuid4())}
+
+
+async def _contact_of(new_contact: NewContact, owner: Metadata) -> dict[str, str]:
+    """A conversation with a real contact of the owner's (social checks it on CreateHandoff)."""
+    integration_id, contact_id = await new_contact(owner)
+    return {"integration_id": integration_id, "contact_id": contact_id}
 
 
 async def _error(call: object) -> grpc.aio.AioRpcError:
@@ -56,9 +62,11 @@ async def bus(infra: Stack) -> AsyncIterator[EventBus]:
     await bus.close()
 
 
-async def test_owner_takeover_then_hand_back(stub: AgentStub, infra: Stack) -> None:
-    owner = _owner()
-    conversation = _conversation()
+async def test_owner_takeover_then_hand_back(
+    stub: AgentStub, infra: Stack, new_owner: NewOwner, new_contact: NewContact
+) -> None:
+    owner = await new_owner()
+    conversation = await _contact_of(new_contact, owner)
     client = await nats.connect(infra.nats_url)
     requested: list[agent_events_pb2.HandoffRequested] = []
     resolved: list[agent_events_pb2.HandoffResolved] = []
@@ -136,10 +144,10 @@ async def test_owner_takeover_then_hand_back(stub: AgentStub, infra: Stack) -> N
 
 
 async def test_request_handoff_is_idempotent_and_checks_the_agent(
-    stub: AgentStub, new_owner: NewOwner
+    stub: AgentStub, new_owner: NewOwner, new_contact: NewContact
 ) -> None:
     owner = await new_owner()
-    conversation = _conversation()
+    conversation = await _contact_of(new_contact, owner)
     error = await _error(
         stub.RequestHandoff(
             pb.RequestHandoffRequest(
@@ -184,9 +192,20 @@ async def test_request_handoff_is_idempotent_and_checks_the_agent(
     assert error.code() == grpc.StatusCode.INVALID_ARGUMENT  # only guardrail / owner message
 
 
-async def test_another_owner_cannot_see_or_resolve_a_handoff(stub: AgentStub) -> None:
-    ann, bob = _owner(), _owner()
-    conversation = _conversation()
+async def test_another_owner_cannot_see_or_resolve_a_handoff(
+    stub: AgentStub, new_owner: NewOwner, new_contact: NewContact
+) -> None:
+    ann, bob = await new_owner(), await new_owner()
+    conversation = await _contact_of(new_contact, ann)
+    bobs = await _contact_of(new_contact, bob)
+    for foreign in (
+        conversation,  # Ann's contact, asked by Bob
+        {**bobs, "integration_id": conversation["integration_id"]},  # on another integration
+        _conversation(),  # nobody's
+    ):
+        error = await _error(stub.CreateHandoff(pb.CreateHandoffRequest(**foreign), metadata=bob))
+        assert error.code() == grpc.StatusCode.NOT_FOUND
+        assert reason_of(error) == "CONTACT_NOT_FOUND"
     handoff = (
         await stub.CreateHandoff(pb.CreateHandoffRequest(**conversation), metadata=ann)
     ).handoff
@@ -262,7 +281,9 @@ async def test_the_owners_manual_message_pauses_and_resume_hands_back(
     assert (await _control(stub, owner, **conversation)).may_reply
 
 
-async def test_control_reports_the_agents_own_blocks(stub: AgentStub, new_owner: NewOwner) -> None:
+async def test_control_reports_the_agents_own_blocks(
+    stub: AgentStub, new_owner: NewOwner, new_contact: NewContact
+) -> None:
     owner = await new_owner()
     tomorrow = (datetime.now(UTC) + timedelta(days=1)).isoweekday()
     agent = (
@@ -286,7 +307,7 @@ async def test_control_reports_the_agents_own_blocks(stub: AgentStub, new_owner:
             metadata=owner,
         )
     ).agent
-    conversation = _conversation()
+    conversation = await _contact_of(new_contact, owner)
     control = await _control(stub, owner, agent_id=agent.id, **conversation)
     assert list(control.blocks) == [handoff_pb2.REPLY_BLOCK_OUTSIDE_WORKING_HOURS]
     expected = (datetime.now(UTC) + timedelta(days=1)).replace(

@@ -9,8 +9,11 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
+import grpc
 import httpx
 import pytest
+from inbetwin.agent.v1 import agent_service_pb2 as pb
+from inbetwin.agent.v1 import agent_service_pb2_grpc, handoff_pb2
 
 from services.stack import Stack
 from tests.conftest import StartStack
@@ -27,7 +30,8 @@ async def rest(platform: Stack) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-async def _token(rest: httpx.AsyncClient) -> dict[str, str]:
+async def _register(rest: httpx.AsyncClient) -> tuple[dict[str, str], str]:
+    """(the Authorization header, the user id) of a newly registered user."""
     response = await rest.post(
         "/api/v1/auth/register",
         json={
@@ -37,7 +41,26 @@ async def _token(rest: httpx.AsyncClient) -> dict[str, str]:
         },
     )
     assert response.status_code == 200, response.text
-    return {"Authorization": f"Bearer {response.json()['tokens']['access_token']}"}
+    body = response.json()
+    return {"Authorization": f"Bearer {body['tokens']['access_token']}"}, body["user"]["id"]
+
+
+async def _token(rest: httpx.AsyncClient) -> dict[str, str]:
+    return (await _register(rest))[0]
+
+
+async def _guardrail_handoff(platform: Stack, user_id: str) -> str:
+    """llm's internal RequestHandoff (straight to the service, as llm calls it): an action."""
+    async with grpc.aio.insecure_channel(platform.service_address("agent")) as channel:
+        response = await agent_service_pb2_grpc.AgentServiceStub(channel).RequestHandoff(
+            pb.RequestHandoffRequest(
+                integration_id=str(uuid.uuid4()),
+                contact_id=str(uuid.uuid4()),
+                requested_by=handoff_pb2.HANDOFF_REQUESTER_GUARDRAIL,
+            ),
+            metadata=(("x-user-id", user_id),),
+        )
+    return str(response.handoff.id)
 
 
 async def test_agents_over_rest(rest: httpx.AsyncClient) -> None:
@@ -84,9 +107,9 @@ async def _events(response: httpx.Response, sse: bool) -> AsyncIterator[dict[str
     ("accept", "sse"), [("text/event-stream", True), ("application/x-ndjson", False)]
 )
 async def test_activity_stream_through_envoy(
-    rest: httpx.AsyncClient, accept: str, sse: bool
+    rest: httpx.AsyncClient, platform: Stack, accept: str, sse: bool
 ) -> None:
-    ann, bob = await _token(rest), await _token(rest)
+    (ann, ann_id), (bob, bob_id) = await _register(rest), await _register(rest)
     async with (
         rest.stream(
             "GET", "/api/v1/agent/activity:watch", headers={**ann, "Accept": accept}
@@ -102,17 +125,10 @@ async def test_activity_stream_through_envoy(
         ann_events, bob_events = _events(mine, sse), _events(theirs, sse)
         assert "heartbeat" in await asyncio.wait_for(ann_events.__anext__(), 10)
         assert "heartbeat" in await asyncio.wait_for(bob_events.__anext__(), 10)
-        conversation = {"integration_id": str(uuid.uuid4()), "contact_id": str(uuid.uuid4())}
-        opened = await rest.post("/api/v1/agent/handoffs", json=conversation, headers=ann)
-        assert opened.status_code == 200, opened.text
-        handoff = opened.json()["handoff"]
+        handoff_id = await _guardrail_handoff(platform, ann_id)
         event = await asyncio.wait_for(ann_events.__anext__(), 10)
         assert event["action"]["kind"] == "ACTION_KIND_HANDOFF_REQUESTED"
-        assert event["action"]["details"]["handoff_id"] == handoff["id"]
-        own = await rest.post(
-            "/api/v1/agent/handoffs",
-            json={"integration_id": str(uuid.uuid4()), "contact_id": str(uuid.uuid4())},
-            headers=bob,
-        )
+        assert event["action"]["details"]["handoff_id"] == handoff_id
+        own = await _guardrail_handoff(platform, bob_id)
         bob_event = await asyncio.wait_for(bob_events.__anext__(), 10)
-        assert bob_event["action"]["details"]["handoff_id"] == own.json()["handoff"]["id"]
+        assert bob_event["action"]["details"]["handoff_id"] == own

@@ -22,6 +22,7 @@ import grpc
 import httpx
 import nats
 import pytest
+from google.protobuf import field_mask_pb2
 from inbetwin.agent.v1 import action_pb2, agent_pb2, agent_service_pb2_grpc, handoff_pb2, tool_pb2
 from inbetwin.agent.v1 import agent_service_pb2 as pb
 from inbetwin.events.v1 import agent_events_pb2
@@ -557,3 +558,81 @@ async def test_schedule_event_on_google_calendar(
             metadata=owner,
         )
     assert reason_of(caught.value) == "CONNECTION_CREDENTIALS_MISSING"
+
+
+async def test_simultaneous_bookings_of_one_slot_give_it_to_one_caller(
+    tools_stub: AgentStub, new_owner: NewOwner, google: GoogleCalendarStandIn
+) -> None:
+    owner = await new_owner()
+    key = google.add_service_account()
+    calendar_id = google.share_calendar(key)
+    connection = await _connection(
+        tools_stub,
+        owner,
+        google_calendar=tool_pb2.GoogleCalendarConnection(
+            service_account_key_json=key, calendar_id=calendar_id
+        ),
+    )
+    agent = await _agent(
+        tools_stub,
+        owner,
+        tool_pb2.BUILTIN_TOOL_SCHEDULE_EVENT,
+        builtin_settings=agent_pb2.BuiltinToolSettings(calendar_connection_id=connection.id),
+    )
+    slot = _next_monday_at(14)
+    results = await asyncio.gather(*(_schedule(tools_stub, owner, agent, slot) for _ in range(4)))
+    statuses = sorted(pb.ErrorReason.Name(r.error_reason) for r in results)
+    assert statuses == ["ERROR_REASON_SLOT_UNAVAILABLE"] * 3 + ["ERROR_REASON_UNSPECIFIED"]
+    assert len(google.events[calendar_id]) == 1
+
+
+async def test_update_tool_connection_rechecks_and_keeps_the_provider(
+    tools_stub: AgentStub, new_owner: NewOwner, notion: NotionStandIn
+) -> None:
+    owner = await new_owner()
+    token = f"ntn_{uuid.uuid4().hex}"
+    database = notion.add_database(token)
+    connection = await _connection(
+        tools_stub,
+        owner,
+        notion=tool_pb2.NotionConnection(api_token="ntn_wrong", database_id=database),
+    )
+    assert connection.status == tool_pb2.CONNECTION_STATUS_AUTH_FAILED
+
+    async def update(paths: list[str], metadata: Metadata = owner, **config: Any) -> Any:
+        return await tools_stub.UpdateToolConnection(
+            pb.UpdateToolConnectionRequest(
+                tool_connection=tool_pb2.ToolConnection(id=connection.id, **config),
+                update_mask=field_mask_pb2.FieldMask(paths=paths),
+            ),
+            metadata=metadata,
+        )
+
+    fixed = await update(
+        ["notion.api_token", "display_name"],
+        display_name="Team tasks",
+        notion=tool_pb2.NotionConnection(api_token=token),
+    )
+    assert fixed.tool_connection.status == tool_pb2.CONNECTION_STATUS_READY
+    assert fixed.tool_connection.display_name == "Team tasks"
+    assert fixed.tool_connection.notion.database_id == database
+    assert fixed.tool_connection.notion.api_token == ""
+    assert fixed.tool_connection.id == connection.id
+    refused: list[tuple[list[str], dict[str, Any]]] = [
+        (["asana.access_token"], {"asana": tool_pb2.AsanaConnection(access_token="x")}),
+        (["provider"], {}),
+        (["google_calendar.service_account_email"], {}),
+    ]
+    for paths, config in refused:
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            await update(paths, **config)
+        assert reason_of(caught.value) == "FIELD_NOT_UPDATABLE", paths
+    stranger = await new_owner()
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await update(["display_name"], stranger, display_name="mine")
+    assert reason_of(caught.value) == "CONNECTION_NOT_FOUND"
+    agent = await _agent(tools_stub, owner, tool_pb2.BUILTIN_TOOL_CREATE_TASK)
+    created = await tools_stub.ExecuteTool(
+        _call(agent, "create_task", {"title": "t"}), metadata=owner
+    )
+    assert created.status == action_pb2.ACTION_STATUS_SUCCEEDED, created

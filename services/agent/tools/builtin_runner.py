@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import sqlalchemy as sa
 from inbetwin.agent.v1 import agent_pb2, handoff_pb2, tool_pb2
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -27,6 +28,7 @@ class Call:
     contact_id: str
     message_id: str
     arguments: dict[str, Any]
+    call_id: str = ""
 
 
 class BuiltinRunner:
@@ -165,18 +167,31 @@ class BuiltinRunner:
             call, call.agent.builtin_settings.calendar_connection_id, CALENDAR_PROVIDERS
         )
         spec = connection.spec
-        if spec.WhichOneof("config") == "caldav":
-            dav = spec.caldav
-            caldav = self._workspaces.caldav
-            if await caldav.busy(dav.calendar_url, dav.username, connection.secret, slot):
-                raise _taken()
-            booked = await caldav.book(dav.calendar_url, dav.username, connection.secret, slot)
-        else:
-            google = self._workspaces.google
-            calendar_id = spec.google_calendar.calendar_id
-            if await google.busy(connection.secret, calendar_id, slot):
-                raise _taken()
-            booked = await google.book(connection.secret, calendar_id, slot)
+        caldav = spec.WhichOneof("config") == "caldav"
+        calendar = spec.caldav.calendar_url if caldav else spec.google_calendar.calendar_id
+        # Check-then-book is serialised per calendar (across instances) so two simultaneous
+        # bookings of one slot cannot both see it free; the lock ends with the transaction.
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                sa.select(
+                    sa.func.pg_advisory_xact_lock(
+                        sa.func.hashtextextended(f"calendar:{calendar}", 0)
+                    )
+                )
+            )
+            if caldav:
+                dav = spec.caldav
+                workspace = self._workspaces.caldav
+                if await workspace.busy(dav.calendar_url, dav.username, connection.secret, slot):
+                    raise _taken()
+                booked = await workspace.book(
+                    dav.calendar_url, dav.username, connection.secret, slot
+                )
+            else:
+                google = self._workspaces.google
+                if await google.busy(connection.secret, calendar, slot):
+                    raise _taken()
+                booked = await google.book(connection.secret, calendar, slot)
         booked.update(start_time=slot.start.isoformat(), end_time=slot.end.isoformat())
         return ToolResult(booked)
 

@@ -20,6 +20,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.agent import action_log, errors
+from services.agent.activity_hub import ActivityHub
 from services.agent.agents import AgentBook
 from services.agent.tables import tool_calls, tools
 from services.agent.tools import arguments
@@ -69,6 +70,7 @@ class ToolExecutor:
         owner_tools: dict[int, OwnerToolRunner],
         builtin_timeout: float,
         max_result_bytes: int,
+        hub: ActivityHub | None = None,
     ) -> None:
         self._engine = engine
         self._relay = relay
@@ -77,6 +79,7 @@ class ToolExecutor:
         self._owner_tools = owner_tools
         self._builtin_timeout = builtin_timeout
         self._max_result_bytes = max_result_bytes
+        self._hub = hub
 
     async def execute(
         self, owner_id: str, request: pb.ExecuteToolRequest, deadline: float | None
@@ -120,6 +123,7 @@ class ToolExecutor:
             contact_id=request.contact_id,
             message_id=request.message_id,
             arguments=args,
+            call_id=request.call_id,
         )
         timeout = resolved.timeout
         if deadline is not None:
@@ -174,6 +178,7 @@ class ToolExecutor:
             raise ToolFailure("TOOL_UNKNOWN", f"there is no tool named {name}", rejected=True)
         tool = tool_pb2.Tool.FromString(row.spec)
         tool.id = row.id
+        tool.kind = row.kind
         if row.id not in agent.tool_ids:
             raise ToolFailure(
                 "TOOL_NOT_ALLOWED",
@@ -251,7 +256,7 @@ class ToolExecutor:
                 .where(tool_calls.c.owner_id == owner_id, tool_calls.c.call_id == action.call_id)
                 .values(action_id=stored.id)
             )
-        self._relay.notify()
+        self._published(owner_id, stored)
         return stored
 
     @staticmethod
@@ -302,7 +307,7 @@ class ToolExecutor:
                 simulated=action.dry_run,
             )
             await self._store(conn, owner_id, action.call_id, stored.id, response)
-        self._relay.notify()
+        self._published(owner_id, stored)
         return response
 
     async def _finish(
@@ -343,10 +348,16 @@ class ToolExecutor:
         action.details.Clear()
         action.details.CopyFrom(action_log.details_struct(details))
         async with self._engine.begin() as conn:
-            await action_log.finish(conn, owner_id=owner_id, action=action)
+            finished = await action_log.finish(conn, owner_id=owner_id, action=action)
             await self._store(conn, owner_id, action.call_id, started.id, response)
-        self._relay.notify()
+        self._published(owner_id, finished)
         return response
+
+    def _published(self, owner_id: str, action: action_pb2.AgentAction) -> None:
+        """After the commit: the relay sends it to the bus; local watchers get it at once."""
+        self._relay.notify()
+        if self._hub is not None:
+            self._hub.deliver_local(owner_id, action)
 
     @staticmethod
     async def _store(

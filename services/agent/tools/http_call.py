@@ -3,6 +3,7 @@ guarded client), the body read up to a cap, failures turned into tool reasons.""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin
@@ -33,8 +34,12 @@ async def exchange(
     headers: dict[str, str] | None = None,
     content: bytes | None = None,
     params: dict[str, Any] | None = None,
+    sign: Callable[[bytes], dict[str, str]] | None = None,
 ) -> HttpAnswer:
+    """`sign` gives headers for the body actually sent, on every hop (a 303 drops the body)."""
     for _ in range(max_redirects + 1):
+        if sign is not None:
+            headers = {**(headers or {}), **sign(content or b"")}
         try:
             async with client.stream(
                 method, url, headers=headers, content=content, params=params, timeout=timeout
