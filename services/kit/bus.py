@@ -74,6 +74,12 @@ MSG_ID_HEADER = "Nats-Msg-Id"
 E = TypeVar("E", bound=Message)
 
 
+# A pull waiting for the next message expires after this (then the loop checks for shutdown).
+IDLE_PULL_SECONDS = 1.0
+# While messages keep coming, how long a pull for more may wait before the consumer goes idle.
+BUSY_PULL_SECONDS = 0.002
+
+
 @dataclass(frozen=True, slots=True)
 class ConsumerSpec:
     """A durable consumer: its name is shared by every instance of the service (work queue)."""
@@ -230,10 +236,18 @@ class EventBus:
         subscription = await self._subscribe(spec, config)
         semaphore = asyncio.Semaphore(spec.concurrency)
         running: set[asyncio.Task[None]] = set()
+        idle = True
         while not self._stopping.is_set():
+            # nats-py's fetch(n) keeps its pull open until n messages came or the timeout passed,
+            # so a lone message would wait out the whole timeout. When idle, wait for one
+            # message; while busy, take whatever is already waiting, up to a batch.
             try:
-                messages = await subscription.fetch(spec.batch, timeout=1.0)
+                if idle:
+                    messages = await subscription.fetch(1, timeout=IDLE_PULL_SECONDS)
+                else:
+                    messages = await subscription.fetch(spec.batch, timeout=BUSY_PULL_SECONDS)
             except (TimeoutError, NatsTimeoutError):
+                idle = True
                 continue
             except Exception:
                 if self._stopping.is_set():
@@ -241,6 +255,7 @@ class EventBus:
                 log.exception("fetch failed", extra={"consumer": spec.durable})
                 await asyncio.sleep(0.5)
                 continue
+            idle = False
             for msg in messages:
                 await semaphore.acquire()
                 task = asyncio.create_task(self._deliver(spec, msg, event_type, handler))
