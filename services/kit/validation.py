@@ -31,6 +31,10 @@ ValueCheck = Callable[[Any], Iterable[str]]
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _HOST_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
 _EMAIL_LOCAL = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+$")
+# Every string of every request: C0 controls (NUL first: Postgres text and jsonb cannot hold it)
+# and DEL are refused; tab, newline and carriage return are ordinary text.
+_CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+CONTROL_CHARACTER_VIOLATION = "must not contain control characters (only tab, newline and CR)"
 _WELL_KNOWN_REGEX = {
     validate_pb2.HTTP_HEADER_NAME: re.compile(r"^:?[0-9a-zA-Z!#$%&'*+\-.^_|~`]+$"),
     validate_pb2.HTTP_HEADER_VALUE: re.compile(r"^[^\x00-\x08\x0A-\x1F\x7F]*$"),
@@ -251,6 +255,25 @@ _NUMERIC_KINDS = {
 
 
 def _scalar_checker(
+    field: FieldDescriptor, rules: validate_pb2.FieldRules | None
+) -> ValueCheck | None:
+    rules_check = _scalar_rules_checker(field, rules)
+    if field.type != FieldDescriptor.TYPE_STRING:
+        return rules_check
+    return _with_plain_text(rules_check)
+
+
+def _with_plain_text(rules_check: ValueCheck | None) -> ValueCheck:
+    def check(value: str) -> Iterable[str]:
+        if _CONTROL_CHARACTER.search(value):
+            yield CONTROL_CHARACTER_VIOLATION
+        if rules_check is not None:
+            yield from rules_check(value)
+
+    return check
+
+
+def _scalar_rules_checker(
     field: FieldDescriptor, rules: validate_pb2.FieldRules | None
 ) -> ValueCheck | None:
     if rules is None or rules.WhichOneof("type") is None:

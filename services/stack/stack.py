@@ -94,6 +94,7 @@ class Stack:
         self._started_at = 0.0
         self._started_services: tuple[str, ...] = ()
         self._started_edge = False
+        self._service_envs: dict[str, dict[str, str]] = {}
 
     # ---- lifecycle -------------------------------------------------------------------------
 
@@ -140,6 +141,28 @@ class Stack:
         if process is None:
             raise StackError(f"{name} is not running in this stack")
         process.kill()
+
+    def restart(self, name: str) -> None:
+        """Start again one component of the running stack (a service name, or postgres/redis/
+        nats) on the same ports, data and environment, and wait until it is ready again; for
+        failure tests, typically after `kill`. A component still running is stopped first
+        (its stop signal, then SIGKILL after the grace). Envoy is not restartable here."""
+        with self._guard:
+            process = self._processes.get(name)
+        if process is None:
+            raise StackError(f"{name} was not started by this stack")
+        restarts: dict[str, Callable[[], None]] = {
+            postgres.NAME: self._start_postgres,
+            redis_server.NAME: self._start_redis,
+            nats_server.NAME: self._start_nats,
+        }
+        for service, env in self._service_envs.items():
+            restarts[service] = self._serve_job(service, env)
+        if name not in restarts:
+            raise StackError(f"{name} cannot be restarted; restartable: {', '.join(restarts)}")
+        process.stop(self.grace)
+        restarts[name]()
+        self._event(f"{name} restarted")
 
     def remove_external_data(self) -> None:
         """Delete what lives outside the state folder (the cluster under /var/tmp when root,
@@ -278,11 +301,9 @@ class Stack:
                 }
             )
             if services:
+                self._service_envs = {name: self.service_env(name, extra_env) for name in services}
                 self._phase(
-                    {
-                        name: self._service_job(name, self.service_env(name, extra_env))
-                        for name in services
-                    }
+                    {name: self._service_job(name, env) for name, env in self._service_envs.items()}
                 )
             if config is not None:
                 self._phase({envoy.NAME: lambda: self._start_envoy(config)})
@@ -365,8 +386,16 @@ class Stack:
         nats_server.wait_ready(topology.nats_monitor_port, process, self.timeout, self._cancel)
 
     def _service_job(self, name: str, env: Mapping[str, str]) -> Callable[[], None]:
+        serve = self._serve_job(name, env)
+
         def job() -> None:
             service_processes.migrate(name, env, self.paths, self._cancel)
+            serve()
+
+        return job
+
+    def _serve_job(self, name: str, env: Mapping[str, str]) -> Callable[[], None]:
+        def job() -> None:
             process = self._spawn(lambda: service_processes.spawn_server(name, env, self.paths))
             address = self.topology.service_address(name)
             service_processes.wait_healthy(name, address, process, self.timeout, self._cancel)

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
-from google.protobuf import field_mask_pb2
+import uuid
+
+from google.protobuf import field_mask_pb2, struct_pb2
+from inbetwin.agent.v1 import agent_service_pb2 as agent
+from inbetwin.agent.v1 import tool_pb2
 from inbetwin.auth.v1 import auth_service_pb2 as auth
 
-from services.kit.validation import FieldViolation, is_email, validate, validate_request
+from services.kit.validation import (
+    CONTROL_CHARACTER_VIOLATION,
+    FieldViolation,
+    is_email,
+    validate,
+    validate_request,
+)
 
 
 def _fields(violations: list[FieldViolation]) -> set[str]:
@@ -62,3 +72,55 @@ def test_email_check() -> None:
     assert is_email("Ann.Lee+tag@пример.рф")
     for bad in ("ann", "ann@", "@example.com", "a b@example.com", "a@b", "a..b@example.com"):
         assert not is_email(bad), bad
+
+
+def test_control_characters_are_refused_in_every_string_field() -> None:
+    for bad in ("\x00", "a\x00b", "\x1b[31m", "\x7f", "\x0b", "\x0c", "\x08"):
+        request = auth.RegisterRequest(
+            email="ann@example.com", password="correct horse", display_name=f"Ann{bad}"
+        )
+        violations = validate(request)
+        assert [(v.field, v.description) for v in violations] == [
+            ("display_name", CONTROL_CHARACTER_VIOLATION)
+        ], repr(bad)
+
+
+def test_tab_newline_and_carriage_return_are_plain_text() -> None:
+    request = auth.RegisterRequest(
+        email="ann@example.com", password="correct\thorse\r\n", display_name="Ann\tLee"
+    )
+    assert validate(request) == []
+
+
+def test_control_characters_are_refused_without_any_rule_on_the_field() -> None:
+    # `parameters` carries no PGV rule: the plain-text rule applies to every string anyway,
+    # down to the keys and values of a Struct, list items and nested structs.
+    parameters = struct_pb2.Struct()
+    parameters.update({"name\x00": "x", "list": ["ok", "no\x00"], "deep": {"v": "\x01"}})
+    tool = tool_pb2.Tool(
+        name="lookup",
+        description="Looks up",
+        parameters=parameters,
+        http_webhook=tool_pb2.HttpWebhookConfig(url="https://tools.example/x"),
+    )
+    fields = {v.field for v in validate(agent.CreateToolRequest(tool=tool))}
+    assert fields == {
+        "tool.parameters.fields[name\x00]",
+        "tool.parameters.fields[list].list_value.values[1].string_value",
+        "tool.parameters.fields[deep].struct_value.fields[v].string_value",
+    }
+
+
+def test_control_characters_in_plain_fields_and_unmasked_fields() -> None:
+    call = agent.ExecuteToolRequest(agent_id=str(uuid.uuid4()), tool_name="a\x00", call_id="c")
+    assert {v.field for v in validate(call)} == {"tool_name"}
+    unmasked = auth.UpdateMeRequest(
+        user=auth.User(display_name="\x00", locale="en"),
+        update_mask=field_mask_pb2.FieldMask(paths=["locale"]),
+    )
+    assert validate_request(unmasked) == []  # not written, so not judged (AIP-134)
+    masked = auth.UpdateMeRequest(
+        user=auth.User(display_name="\x00"),
+        update_mask=field_mask_pb2.FieldMask(paths=["display_name"]),
+    )
+    assert {v.field for v in validate_request(masked)} == {"user.display_name"}
