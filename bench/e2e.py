@@ -5,7 +5,9 @@ Starts its own platform (all six services and Envoy) in a temporary folder with 
 and OpenAI stand-ins, registers owners with a bot and an enabled agent each (the Free plan
 allows 300 replies a month per owner), sends every message from its own chat so none are
 coalesced, and prints p50/p99 end-to-end latency, the achieved rate, and duplicate and missing
-replies. The coalescing window is set to 0 (it would add its own length to every reply).
+replies. The coalescing window is set to 0 and the agents' reply delay to 0 (either would add
+its own length to every reply), and the chats are spread over at least 20 bots because social
+paces Telegram sends at 30 messages/s per bot, as Telegram requires.
 
     make bench-e2e                     # or: python -m bench.e2e --rates 300,500 --seconds 10
 """
@@ -14,8 +16,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import copy
 import json
+import os
+import shutil
 import tempfile
 import threading
 import time
@@ -27,12 +32,17 @@ from typing import Any
 import httpx
 import uvloop
 
+from bench.trace_sink import SpanSink, new_trace
 from services.stack import Stack
 from tests.standins.openai_api import OpenAIStandIn, Reply
 from tests.standins.telegram import TelegramStandIn
 
 FIXTURE = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "platforms"
 REPLIES_PER_OWNER = 280
+# social paces Telegram sends at 30 messages/s per bot (the platform's limit), so the load is
+# spread over at least this many bots (one owner each) to measure the platform, not the pacing.
+MIN_BOTS = 20
+COALESCE_WINDOW_SECONDS = "0"
 
 
 class TimedTelegram(TelegramStandIn):
@@ -41,6 +51,7 @@ class TimedTelegram(TelegramStandIn):
     def __init__(self) -> None:
         super().__init__()
         self.arrivals: dict[int, list[float]] = {}
+        self.arrivals_ns: dict[int, int] = {}
         self._arrivals_lock = threading.Lock()
 
     def handle(self, token: str, method: str, params: dict[str, Any]) -> Any:
@@ -48,7 +59,45 @@ class TimedTelegram(TelegramStandIn):
         if method == "sendMessage":
             with self._arrivals_lock:
                 self.arrivals.setdefault(int(params["chat_id"]), []).append(time.perf_counter())
+                self.arrivals_ns.setdefault(int(params["chat_id"]), time.time_ns())
         return result
+
+
+SERVICES = ("envoy", "social", "llm", "agent", "rag", "auth", "leads", "nats", "postgres", "redis")
+
+
+def process_table() -> dict[int, tuple[int, float]]:
+    """pid → (parent pid, CPU seconds used) of every process, from /proc (Linux)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    table: dict[int, tuple[int, float]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            stat = (entry / "stat").read_text()
+            fields = stat[stat.rindex(")") + 2 :].split()
+            table[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick)
+    return table
+
+
+def cpu_seconds(stack: Stack) -> dict[str, float]:
+    """CPU time used so far by each process of the platform (with its children: Postgres
+    backends). On a shared machine this, unlike wall time, counts only the platform's work."""
+    table = process_table()
+    children: dict[int, list[int]] = {}
+    for pid, (parent, _) in table.items():
+        children.setdefault(parent, []).append(pid)
+    used: dict[str, float] = {}
+    for name in SERVICES:
+        with contextlib.suppress(OSError, KeyError, ValueError):
+            root = int(json.loads((stack.paths.run / f"{name}.pid").read_text())["pid"])
+            total, todo = 0.0, [root]
+            while todo:
+                pid = todo.pop()
+                total += table.get(pid, (0, 0.0))[1]
+                todo.extend(children.get(pid, []))
+            used[name] = total
+    return used
 
 
 @dataclass
@@ -64,6 +113,8 @@ class Run:
     seconds: float
     sent_at: dict[int, float] = field(default_factory=dict)
     send_errors: int = 0
+    traces: dict[int, tuple[str, int]] = field(default_factory=dict)  # chat → trace, sent ns
+    cpu_ms_per_message: dict[str, float] = field(default_factory=dict)
 
 
 def instant_reply(request: dict[str, Any]) -> Reply:
@@ -97,7 +148,12 @@ async def make_owner(client: httpx.AsyncClient, telegram: TimedTelegram) -> Bot:
         headers=headers,
         json={
             "request_id": str(uuid.uuid4()),
-            "agent": {"display_name": "Bench", "enabled": True, "system_prompt": "Be brief."},
+            "agent": {
+                "display_name": "Bench",
+                "enabled": True,
+                "system_prompt": "Be brief.",
+                "reply_delay_seconds": 0,
+            },
         },
     )
     agent.raise_for_status()
@@ -117,7 +173,7 @@ def update(chat_id: int, text: str, template: dict[str, Any], update_id: int) ->
     return json.dumps(body).encode()
 
 
-async def drive(run: Run, bots: list[Bot], first_chat: int) -> None:
+async def drive(run: Run, bots: list[Bot], first_chat: int, *, traced: bool) -> None:
     template = json.loads((FIXTURE / "telegram_text_private.json").read_text())
     total = int(run.rate * run.seconds)
     limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
@@ -127,16 +183,16 @@ async def drive(run: Run, bots: list[Bot], first_chat: int) -> None:
             bot = bots[index % len(bots)]
             chat_id = first_chat + index
             body = update(chat_id, f"bench message {index}", template, first_chat + index)
+            headers = {
+                "Content-Type": "application/json",
+                "X-Telegram-Bot-Api-Secret-Token": bot.secret,
+            }
+            if traced:
+                trace_id, headers["traceparent"] = new_trace()
+                run.traces[chat_id] = (trace_id, time.time_ns())
             run.sent_at[chat_id] = time.perf_counter()
             try:
-                response = await client.post(
-                    bot.url,
-                    content=body,
-                    headers={
-                        "Content-Type": "application/json",
-                        "X-Telegram-Bot-Api-Secret-Token": bot.secret,
-                    },
-                )
+                response = await client.post(bot.url, content=body, headers=headers)
                 if response.status_code != 200:
                     run.send_errors += 1
             except httpx.HTTPError:
@@ -180,50 +236,95 @@ def report(run: Run, telegram: TimedTelegram) -> dict[str, Any]:
         "duplicates": duplicates,
         "missing": missing,
         "send_errors": run.send_errors,
+        "cpu": run.cpu_ms_per_message,
     }
 
 
-async def wait_replies(run: Run, telegram: TimedTelegram, within: float) -> None:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        if all(chat in telegram.arrivals for chat in run.sent_at):
+async def wait_replies(run: Run, telegram: TimedTelegram, stalled_after: float) -> None:
+    """Wait until every message is replied to, or replies stop coming for `stalled_after`
+    seconds (a backlog still draining is waited for: missing means missing, not late)."""
+    replied, progress_at = -1, time.monotonic()
+    while time.monotonic() - progress_at < stalled_after:
+        now_replied = sum(1 for chat in run.sent_at if chat in telegram.arrivals)
+        if now_replied == len(run.sent_at):
             break
+        if now_replied != replied:
+            replied, progress_at = now_replied, time.monotonic()
         await asyncio.sleep(0.2)
     await asyncio.sleep(2.0)  # let any duplicate show up
 
 
-async def main_async(rates: list[int], seconds: float) -> None:
+def median_trace(run: Run, telegram: TimedTelegram, sink: SpanSink) -> list[str]:
+    """The span timeline of the message with the median latency, from its webhook send."""
+    replied = sorted(
+        (telegram.arrivals_ns[chat] - sent_ns, chat, trace_id, sent_ns)
+        for chat, (trace_id, sent_ns) in run.traces.items()
+        if chat in telegram.arrivals_ns
+    )
+    if not replied:
+        return []
+    _, chat, trace_id, sent_ns = replied[len(replied) // 2]
+    marks = {
+        "bench   webhook sent": sent_ns,
+        "bench   sendMessage at the stand-in": telegram.arrivals_ns[chat],
+    }
+    return sink.timeline(trace_id, sent_ns, marks)
+
+
+async def main_async(
+    rates: list[int], seconds: float, keep_logs: Path | None = None, traced: bool = False
+) -> None:
     telegram = TimedTelegram()
     telegram.start()
     model = OpenAIStandIn(default_reply=instant_reply).start()
+    sink = await SpanSink().start()
+    env: dict[str, dict[str, str]] = {
+        "social": {"INBETWIN_SOCIAL_TELEGRAM_API_BASE": telegram.base_url},
+        "llm": {
+            "INBETWIN_LLM_MODEL_BASE_URL": model.base_url,
+            "INBETWIN_LLM_COALESCE_WINDOW_SECONDS": COALESCE_WINDOW_SECONDS,
+        },
+    }
+    if traced:
+        for name in ("social", "llm", "agent", "rag", "auth", "leads"):
+            env.setdefault(name, {})[f"INBETWIN_{name.upper()}_OTLP_ENDPOINT"] = sink.endpoint
+    timelines: list[tuple[int, list[str]]] = []
     with tempfile.TemporaryDirectory(prefix="inbetwin-bench-e2e-") as folder:
         stack = Stack(Path(folder), timeout=120)
-        stack.start(
-            {
-                "social": {"INBETWIN_SOCIAL_TELEGRAM_API_BASE": telegram.base_url},
-                "llm": {
-                    "INBETWIN_LLM_MODEL_BASE_URL": model.base_url,
-                    "INBETWIN_LLM_COALESCE_WINDOW_SECONDS": "0",
-                },
-            }
-        )
+        stack.start(env)
         try:
             rows = []
             first_chat = 6_000_000_001
             async with httpx.AsyncClient(base_url=stack.rest_url, timeout=30) as client:
                 for rate in rates:
-                    owners = max(1, int(rate * seconds) // REPLIES_PER_OWNER + 1)
+                    owners = max(MIN_BOTS, int(rate * seconds) // REPLIES_PER_OWNER + 1)
                     bots = [await make_owner(client, telegram) for _ in range(owners)]
                     run = Run(rate, seconds)
-                    await drive(run, bots, first_chat)
-                    await wait_replies(run, telegram, within=60 + seconds)
+                    before = cpu_seconds(stack)
+                    await drive(run, bots, first_chat, traced=traced)
+                    await wait_replies(run, telegram, stalled_after=30.0)
+                    after = cpu_seconds(stack)
+                    run.cpu_ms_per_message = {
+                        name: (after[name] - before.get(name, 0.0)) * 1000 / len(run.sent_at)
+                        for name in after
+                    }
                     rows.append(report(run, telegram))
                     first_chat += len(run.sent_at) + 1
+                    if traced:
+                        await asyncio.sleep(6.0)  # the services export spans every 5 s
+                        timelines.append((rate, median_trace(run, telegram, sink)))
         finally:
             stack.stop()
+            await sink.stop()
+            if keep_logs is not None:
+                shutil.copytree(Path(folder) / "logs", keep_logs, dirs_exist_ok=True)
             stack.remove_external_data()
             model.stop()
             telegram.stop()
+    print(
+        f"coalescing window {COALESCE_WINDOW_SECONDS} s, agents' reply delay 0 s, "
+        f"at least {MIN_BOTS} bots (social paces 30 sends/s per bot)"
+    )
     print(
         "| target msg/s | messages | replied | achieved msg/s | p50 ms | p99 ms "
         "| duplicates | missing | webhook errors |"
@@ -235,15 +336,33 @@ async def main_async(rates: list[int], seconds: float) -> None:
             f"| {row['p50']:.1f} | {row['p99']:.1f} | {row['duplicates']} | {row['missing']} "
             f"| {row['send_errors']} |"
         )
+    for rate, lines in timelines:
+        print(f"\nTimeline of the median message at {rate} msg/s (one trace, tracing on):")
+        print("\n".join(lines) or "(no spans)")
+    print()
+    print("CPU ms per message (all processes of the platform, children included):")
+    names = [name for name in SERVICES if any(name in row["cpu"] for row in rows)]
+    print("| target msg/s | " + " | ".join(names) + " | total |")
+    print("|---|" + "---|" * (len(names) + 1))
+    for row in rows:
+        cpu = row["cpu"]
+        cells = " | ".join(f"{cpu.get(name, 0.0):.2f}" for name in names)
+        print(f"| {row['rate']} | {cells} | {sum(cpu.values()):.2f} |")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.e2e")
     parser.add_argument("--rates", default="300,500", help="comma-separated messages per second")
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--keep-logs", type=Path, help="copy the services' logs here")
+    parser.add_argument(
+        "--trace",
+        action="store_true",
+        help="export every service's spans to the bench and print the median message's timeline",
+    )
     args = parser.parse_args()
     rates = [int(r) for r in args.rates.split(",") if r.strip()]
-    uvloop.run(main_async(rates, args.seconds))
+    uvloop.run(main_async(rates, args.seconds, args.keep_logs, args.trace))
 
 
 if __name__ == "__main__":

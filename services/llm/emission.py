@@ -44,6 +44,9 @@ class Closing:
     agent_id: str = ""
     input_tokens: int = 0
     output_tokens: int = 0
+    # False once the burst reached its maximum length: a newer message then starts the next
+    # burst instead of dropping this reply.
+    supersedable: bool = True
 
 
 async def close_burst(
@@ -55,10 +58,14 @@ async def close_burst(
         current = await repository.get_inbound(
             conn, owner_id=newest.owner_id, message_id=newest.message_id, lock=True
         )
-        if current is None or current.status != repository.PENDING:
+        if current is None or current.status not in repository.OPEN:
             return Outcome.DUPLICATE
         period = period_of(datetime.now(UTC))
-        if closing.input_tokens or closing.output_tokens:
+        superseded = (
+            bool(closing.text) and closing.supersedable and await repository.has_newer(conn, newest)
+        )
+        if closing.input_tokens or closing.output_tokens or (closing.text and not superseded):
+            # The tokens were spent either way; a message counts only when answered.
             await repository.add_usage(
                 conn,
                 owner_id=newest.owner_id,
@@ -66,8 +73,9 @@ async def close_burst(
                 agent_id=closing.agent_id,
                 input_tokens=closing.input_tokens,
                 output_tokens=closing.output_tokens,
+                messages_answered=1 if closing.text and not superseded else 0,
             )
-        if closing.text and await repository.has_newer(conn, newest):
+        if superseded:
             return Outcome.SUPERSEDED
         message_ids = [row.message_id for row in burst]
         if not closing.text:
@@ -101,12 +109,5 @@ async def close_burst(
             status=repository.ANSWERED,
             reason=closing.reason,
             reply_id=reply_id,
-        )
-        await repository.add_usage(
-            conn,
-            owner_id=newest.owner_id,
-            period=period,
-            agent_id=closing.agent_id,
-            messages_answered=1,
         )
         return Outcome.SENT

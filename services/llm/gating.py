@@ -14,9 +14,7 @@ from datetime import UTC, datetime
 
 from inbetwin.agent.v1 import handoff_pb2
 from inbetwin.events.v1 import social_events_pb2
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.llm import repository
 from services.llm.peers.agent import AgentClient
 from services.llm.peers.auth import AuthClient
 from services.llm.peers.base import PeerError
@@ -65,7 +63,8 @@ async def control_gate(
     return "CONVERSATION_HANDED_OFF"
 
 
-async def limit_gate(auth: AuthClient, engine: AsyncEngine, *, owner_id: str) -> str:
+async def limit_gate(auth: AuthClient, *, owner_id: str, answered: int) -> str:
+    """`answered`: the owner's messages answered this period (read by the caller)."""
     try:
         limit = await auth.monthly_message_limit(owner_id=owner_id)
     except PeerError:
@@ -73,8 +72,4 @@ async def limit_gate(auth: AuthClient, engine: AsyncEngine, *, owner_id: str) ->
         return ""
     if limit is None:
         return ""
-    async with engine.connect() as conn:
-        used = await repository.messages_answered(
-            conn, owner_id=owner_id, period=period_of(datetime.now(UTC))
-        )
-    return "MESSAGE_LIMIT_REACHED" if used >= limit else ""
+    return "MESSAGE_LIMIT_REACHED" if answered >= limit else ""

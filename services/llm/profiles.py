@@ -32,6 +32,7 @@ class AgentProfile:
     temperature: float | None = None
     top_p: float | None = None
     max_output_tokens: int = 0
+    reply_delay_seconds: int = 0
     tools: tuple[tool_pb2.ToolDefinition, ...] = field(default_factory=tuple)
 
     def openai_tools(self) -> list[dict[str, Any]]:
@@ -74,5 +75,6 @@ def profile_of(
         temperature=generation.temperature if generation.HasField("temperature") else None,
         top_p=generation.top_p if generation.HasField("top_p") else None,
         max_output_tokens=generation.max_output_tokens,
+        reply_delay_seconds=agent.reply_delay_seconds,
         tools=tuple(tools or ()),
     )

@@ -7,17 +7,27 @@ Burst coalescing uses the bus as a durable timer: a message seen for the first t
 message; older ones are answered with it, in the newest one's reply. A message that arrives
 while a reply is generated supersedes that reply: the emission transaction sees it and drops
 the reply (logged), and the newer message's redelivery answers the whole burst.
+
+A chatty contact cannot hold the answer back forever: the wait for more messages never runs
+past `max_burst_seconds` from the burst's first message, and a burst that long is claimed by
+its reply (status `answering`) before the model is called, so messages arriving meanwhile
+start the next burst instead of superseding it. The agent's reply delay is kept the same way
+as the window, by redelivery, so the consumer is never held.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 
 from inbetwin.agent.v1 import action_pb2
 from inbetwin.events.v1 import llm_events_pb2, social_events_pb2
 from inbetwin.llm.v1 import chat_pb2
+from inbetwin.rag.v1 import search_pb2
+from inbetwin.rag.v1.search_pb2 import SearchHit
 from inbetwin.social.v1 import message_pb2
+from inbetwin.social.v1.social_service_pb2 import GetConversationContextResponse
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.kit.bus import RetryLaterError
@@ -27,8 +37,8 @@ from services.llm import repository
 from services.llm.actions import ActionLog
 from services.llm.context import Turn, chat_messages, system_prompt
 from services.llm.drafts import Draft, SilentObserver
-from services.llm.emission import REPLY_CONSUMER, Closing, Outcome, close_burst
-from services.llm.gating import control_gate, event_gate, limit_gate
+from services.llm.emission import REPLY_CONSUMER, Closing, Outcome, close_burst, reply_id_for
+from services.llm.gating import control_gate, event_gate, limit_gate, period_of
 from services.llm.generation import ReplyGenerator, ReplyRequest
 from services.llm.guardrails.safety import SafetyChecker
 from services.llm.guardrails.sentiment import Assessment, assess
@@ -40,6 +50,7 @@ from services.llm.profiles import AgentProfile
 from services.llm.repository import InboundRow
 from services.llm.selection import select_agent
 from services.llm.settings import LlmSettings
+from services.llm.spans import step
 from services.llm.splitting import PART_SEPARATOR, limit_for, split_reply
 from services.llm.tools import AgentToolRunner
 
@@ -88,20 +99,28 @@ class ReplyPipeline:
             return
         assessment = assess(text)
         gate = event_gate(event)
-        first_seen = await self._record(event, assessment, gate)
+        first_seen, burst_age = await self._record(event, assessment, gate)
         if gate:
             if first_seen:
                 await self._skipped(event, "", gate, [message.id])
             return
-        if first_seen and self._settings.coalesce_window_seconds > 0:
-            raise RetryLaterError(self._settings.coalesce_window_seconds, "coalescing a burst")
+        if first_seen:
+            # Wait for the rest of the burst, but never past the burst's maximum length.
+            wait = min(
+                self._settings.coalesce_window_seconds,
+                self._settings.max_burst_seconds - burst_age,
+            )
+            if wait > 0:
+                raise RetryLaterError(wait, "coalescing a burst")
         await self._answer(event, assessment)
 
     async def _record(
         self, event: social_events_pb2.MessageReceived, assessment: Assessment, gate: str
-    ) -> bool:
+    ) -> tuple[bool, float]:
+        """Record the message (once); whether it was new, and its burst's age in seconds."""
         message = event.message
         created = message.create_time.ToDatetime(UTC) if message.HasField("create_time") else None
+        burst_age = 0.0
         async with self._engine.begin() as conn:
             first_seen = await repository.record_inbound(
                 conn,
@@ -130,11 +149,18 @@ class ReplyPipeline:
                         intents=list(assessment.intents),
                     ),
                 )
+                if not gate and self._settings.coalesce_window_seconds > 0:
+                    burst_age = await repository.burst_age_seconds(
+                        conn,
+                        owner_id=event.owner_id,
+                        contact_id=message.contact_id,
+                        max_age=MAX_BURST_AGE,
+                    )
             if gate:
                 await claim_event(conn, CONSUMER, event.event_id)
         if first_seen:
             self._relay.notify()
-        return first_seen
+        return first_seen, burst_age
 
     async def _answer(
         self, event: social_events_pb2.MessageReceived, assessment: Assessment
@@ -144,12 +170,31 @@ class ReplyPipeline:
             newest = await repository.get_inbound(
                 conn, owner_id=owner_id, message_id=event.message.id
             )
-            if newest is None or newest.status != repository.PENDING:
+            reply_id = reply_id_for(newest.message_id) if newest else ""
+            # Claimed by its own reply: a capped burst whose reply was being written when the
+            # process stopped. Claimed by another: being answered in a newer message's burst.
+            claimed = newest is not None and newest.status == repository.ANSWERING
+            if (
+                newest is None
+                or newest.status not in repository.OPEN
+                or (claimed and newest.reply_id != reply_id)
+            ):
                 return  # answered with a newer message's burst, or already handled
-            if await repository.has_newer(conn, newest):
+            burst = await repository.pending_burst(
+                conn, newest, max_age=MAX_BURST_AGE, reply_id=reply_id
+            )
+            if not claimed and await repository.has_newer(conn, newest):
                 log.info("coalesced into a newer message", extra={"message_id": newest.message_id})
                 return
-            burst = await repository.pending_burst(conn, newest, max_age=MAX_BURST_AGE)
+            capped = (
+                claimed
+                or (datetime.now(UTC) - burst[0].recorded_at).total_seconds()
+                >= self._settings.max_burst_seconds
+            )
+            facts = await repository.facts_of(conn, owner_id=owner_id, contact_id=newest.contact_id)
+            answered = await repository.messages_answered(
+                conn, owner_id=owner_id, period=period_of(datetime.now(UTC))
+            )
         burst_ids = [row.message_id for row in burst]
         question = "\n".join(row.text for row in burst)
         selection = await select_agent(
@@ -159,21 +204,80 @@ class ReplyPipeline:
             await self._close_skipped(newest, burst, "", selection.skip_reason)
             return
         profile = selection.profile
-        reason = await self._gate(newest, profile)
+        # The gates and the context are independent: asked for together.
+        reason, (context, hits) = await asyncio.gather(
+            self._gate(newest, profile, answered),
+            self._context(newest, profile, question),
+        )
         if reason:
             await self._close_skipped(newest, burst, profile.agent_id, reason)
             return
-        draft = await self._draft(event, newest, burst, profile, question, assessment)
-        await self._finish(event, newest, burst, burst_ids, profile, draft, assessment)
+        self._wait_reply_delay(newest, profile)
+        if capped and not claimed:
+            async with self._engine.begin() as conn:
+                await repository.claim_burst(
+                    conn, owner_id=owner_id, message_ids=burst_ids, reply_id=reply_id
+                )
+        draft = await self._draft(
+            event, newest, burst, profile, question, assessment, facts, context, hits
+        )
+        await self._finish(
+            event,
+            newest,
+            burst,
+            burst_ids,
+            profile,
+            draft,
+            assessment,
+            supersedable=not capped,
+        )
 
-    async def _gate(self, newest: InboundRow, profile: AgentProfile) -> str:
-        return await control_gate(
-            self._agents,
-            owner_id=newest.owner_id,
-            integration_id=newest.integration_id,
-            contact_id=newest.contact_id,
-            agent_id=profile.agent_id,
-        ) or await limit_gate(self._auth, self._engine, owner_id=newest.owner_id)
+    def _wait_reply_delay(self, newest: InboundRow, profile: AgentProfile) -> None:
+        """The agent's reply delay, counted from the end of coalescing, without holding the
+        consumer: the message comes back when it is due (a newer one meanwhile supersedes)."""
+        if profile.reply_delay_seconds <= 0:
+            return
+        due = newest.recorded_at + timedelta(
+            seconds=self._settings.coalesce_window_seconds + profile.reply_delay_seconds
+        )
+        remaining = (due - datetime.now(UTC)).total_seconds()
+        if remaining > 0:
+            raise RetryLaterError(remaining, "waiting for the agent's reply delay")
+
+    async def _gate(self, newest: InboundRow, profile: AgentProfile, answered: int) -> str:
+        control, limit = await asyncio.gather(
+            control_gate(
+                self._agents,
+                owner_id=newest.owner_id,
+                integration_id=newest.integration_id,
+                contact_id=newest.contact_id,
+                agent_id=profile.agent_id,
+            ),
+            limit_gate(self._auth, owner_id=newest.owner_id, answered=answered),
+        )
+        return control or limit
+
+    async def _context(
+        self, newest: InboundRow, profile: AgentProfile, question: str
+    ) -> tuple[GetConversationContextResponse | None, list[search_pb2.SearchHit]]:
+        owner_id = newest.owner_id
+        context, hits = await asyncio.gather(
+            self._social.conversation(
+                owner_id=owner_id,
+                contact_id=newest.contact_id,
+                until_message_id=newest.message_id,
+                max_messages=self._settings.history_messages,
+            ),
+            self._search(owner_id, question, profile.agent_id),
+        )
+        return context, hits
+
+    async def _search(self, owner_id: str, question: str, agent_id: str) -> list[SearchHit]:
+        if not await self._rag.has_knowledge(owner_id=owner_id, agent_id=agent_id):
+            return []
+        return await self._rag.search(
+            owner_id=owner_id, query=question, agent_id=agent_id, top_k=self._settings.kb_top_k
+        )
 
     async def _draft(
         self,
@@ -183,14 +287,11 @@ class ReplyPipeline:
         profile: AgentProfile,
         question: str,
         assessment: Assessment,
+        facts: dict[str, str],
+        context: GetConversationContextResponse | None,
+        hits: list[search_pb2.SearchHit],
     ) -> Draft:
         owner_id = newest.owner_id
-        context = await self._social.conversation(
-            owner_id=owner_id,
-            contact_id=newest.contact_id,
-            until_message_id=newest.message_id,
-            max_messages=self._settings.history_messages,
-        )
         burst_ids = {row.message_id for row in burst}
         history = context.messages if context is not None else []
         turns = [
@@ -203,14 +304,6 @@ class ReplyPipeline:
         ]
         # The burst always ends the conversation, whatever the history holds.
         turns.extend(Turn("user", row.text) for row in burst)
-        async with self._engine.connect() as conn:
-            facts = await repository.facts_of(conn, owner_id=owner_id, contact_id=newest.contact_id)
-        hits = await self._rag.search(
-            owner_id=owner_id,
-            query=question,
-            agent_id=profile.agent_id,
-            top_k=self._settings.kb_top_k,
-        )
         contact = event.contact
         prompt = system_prompt(
             profile,
@@ -230,18 +323,19 @@ class ReplyPipeline:
             dry_run=False,
             timeout=self._settings.model_timeout_seconds,
         )
-        return await self._generator.generate(
-            ReplyRequest(
-                profile=profile,
-                messages=chat_messages(prompt, turns),
-                question=question,
-                hits=hits,
-                runner=runner,
-                stream=False,
-                call_prefix=newest.message_id,
-            ),
-            SilentObserver(),
-        )
+        with step("model"):
+            return await self._generator.generate(
+                ReplyRequest(
+                    profile=profile,
+                    messages=chat_messages(prompt, turns),
+                    question=question,
+                    hits=hits,
+                    runner=runner,
+                    stream=False,
+                    call_prefix=newest.message_id,
+                ),
+                SilentObserver(),
+            )
 
     async def _finish(
         self,
@@ -252,10 +346,13 @@ class ReplyPipeline:
         profile: AgentProfile,
         draft: Draft,
         assessment: Assessment,
+        *,
+        supersedable: bool,
     ) -> None:
         parts = split_reply(draft.text, limit_for(event.platform), self._settings.max_reply_parts)
         text = PART_SEPARATOR.join(parts)
-        verdict = await self._safety.check(text) if text else None
+        with step("safety"):
+            verdict = await self._safety.check(text) if text else None
         suppressed = ""
         if verdict is not None and verdict.flagged:
             suppressed, text = text, ""
@@ -276,19 +373,21 @@ class ReplyPipeline:
             )
             if late:
                 text, status, reason = "", repository.SKIPPED, late
-        outcome = await close_burst(
-            self._engine,
-            newest=newest,
-            burst=burst,
-            closing=Closing(
-                text=text,
-                status=status,
-                reason=reason,
-                agent_id=profile.agent_id,
-                input_tokens=draft.input_tokens,
-                output_tokens=draft.output_tokens,
-            ),
-        )
+        with step("emit"):
+            outcome = await close_burst(
+                self._engine,
+                newest=newest,
+                burst=burst,
+                closing=Closing(
+                    text=text,
+                    status=status,
+                    reason=reason,
+                    agent_id=profile.agent_id,
+                    input_tokens=draft.input_tokens,
+                    output_tokens=draft.output_tokens,
+                    supersedable=supersedable,
+                ),
+            )
         common = {
             "owner_id": newest.owner_id,
             "agent_id": profile.agent_id,

@@ -15,6 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from services.llm.tables import contact_facts, inbound, usage
 
 PENDING = "pending"
+# A burst that reached its maximum length is claimed by its reply before the reply is written:
+# newer messages then start a burst of their own instead of joining or superseding it.
+ANSWERING = "answering"
+OPEN = (PENDING, ANSWERING)
 ANSWERED = "answered"
 SKIPPED = "skipped"
 ESCALATED = "escalated"
@@ -34,6 +38,8 @@ class InboundRow:
     status: str
     sentiment: float
     intents: tuple[str, ...]
+    recorded_at: datetime
+    reply_id: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +67,8 @@ def _inbound_row(row: Any) -> InboundRow:
         status=row.status,
         sentiment=float(row.sentiment),
         intents=tuple(row.intents or ()),
+        recorded_at=row.recorded_at,
+        reply_id=str(row.reply_id or ""),
     )
 
 
@@ -134,15 +142,19 @@ async def has_newer(conn: AsyncConnection, message: InboundRow) -> bool:
 
 
 async def pending_burst(
-    conn: AsyncConnection, message: InboundRow, *, max_age: timedelta
+    conn: AsyncConnection, message: InboundRow, *, max_age: timedelta, reply_id: str
 ) -> list[InboundRow]:
-    """The contact's pending messages up to and including `message`, oldest first."""
+    """The contact's unanswered messages up to and including `message`, oldest first: pending
+    ones, and those already claimed by `reply_id` (a capped burst being answered)."""
     statement = (
         sa.select(inbound)
         .where(
             inbound.c.owner_id == message.owner_id,
             inbound.c.contact_id == message.contact_id,
-            inbound.c.status == PENDING,
+            sa.or_(
+                inbound.c.status == PENDING,
+                sa.and_(inbound.c.status == ANSWERING, inbound.c.reply_id == reply_id),
+            ),
             sa.tuple_(inbound.c.message_time, inbound.c.seq)
             <= sa.tuple_(sa.literal(message.message_time), sa.literal(message.seq)),
             inbound.c.message_time >= message.message_time - max_age,
@@ -150,6 +162,37 @@ async def pending_burst(
         .order_by(inbound.c.message_time, inbound.c.seq)
     )
     return [_inbound_row(row) for row in (await conn.execute(statement)).all()]
+
+
+async def claim_burst(
+    conn: AsyncConnection, *, owner_id: str, message_ids: Sequence[str], reply_id: str
+) -> None:
+    await conn.execute(
+        sa.update(inbound)
+        .where(
+            inbound.c.owner_id == owner_id,
+            inbound.c.message_id.in_(list(message_ids)),
+            inbound.c.status == PENDING,
+        )
+        .values(status=ANSWERING, reply_id=reply_id)
+    )
+
+
+async def burst_age_seconds(
+    conn: AsyncConnection, *, owner_id: str, contact_id: str, max_age: timedelta
+) -> float:
+    """Seconds since the contact's oldest unanswered message was recorded (0 when none)."""
+    age = await conn.scalar(
+        sa.select(
+            sa.func.extract("epoch", sa.func.now() - sa.func.min(inbound.c.recorded_at))
+        ).where(
+            inbound.c.owner_id == owner_id,
+            inbound.c.contact_id == contact_id,
+            inbound.c.status == PENDING,
+            inbound.c.recorded_at >= sa.func.now() - max_age,
+        )
+    )
+    return float(age or 0.0)
 
 
 async def close_burst(
@@ -166,7 +209,7 @@ async def close_burst(
         .where(
             inbound.c.owner_id == owner_id,
             inbound.c.message_id.in_(list(message_ids)),
-            inbound.c.status == PENDING,
+            inbound.c.status.in_(OPEN),
         )
         .values(status=status, reason=reason, reply_id=reply_id)
     )

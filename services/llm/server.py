@@ -18,6 +18,7 @@ from services.kit.server import Closer
 from services.llm.facts import FACTS_CONSUMER, FactsRecorder
 from services.llm.generation import ReplyGenerator
 from services.llm.guardrails.safety import SafetyChecker
+from services.llm.invalidation import CacheInvalidation
 from services.llm.models import ModelRegistry
 from services.llm.peers.agent import AgentClient
 from services.llm.peers.auth import AuthClient
@@ -49,9 +50,14 @@ async def wire(server: grpc.aio.Server, settings: LlmSettings) -> list[Closer]:
         Peer("auth", settings.auth_addr, auth_service_pb2_grpc.AuthServiceStub, timeout=timeout),
     ]
     agent_peer, rag_peer, social_peer, auth_peer = peers
-    agents = AgentClient(agent_peer, cache_seconds=settings.agent_cache_seconds)
-    rag = RagClient(rag_peer)
+    agents = AgentClient(
+        agent_peer,
+        cache_seconds=settings.agent_cache_seconds,
+        control_cache_seconds=settings.control_cache_seconds,
+    )
+    rag = RagClient(rag_peer, knowledge_cache_seconds=settings.knowledge_cache_seconds)
     auth = AuthClient(auth_peer, cache_seconds=settings.entitlements_cache_seconds)
+    invalidation = await CacheInvalidation.connect(settings.nats_url, agents, rag)
     registry = ModelRegistry(settings)
     generator = ReplyGenerator(registry, settings)
     safety = SafetyChecker(registry.moderation_client(), model=settings.moderation_model)
@@ -72,6 +78,7 @@ async def wire(server: grpc.aio.Server, settings: LlmSettings) -> list[Closer]:
             subjects=[subject_of(social_events_pb2.MessageReceived)],
             ack_wait_seconds=settings.consumer_ack_wait_seconds,
             concurrency=settings.consumer_concurrency,
+            batch=settings.consumer_batch,
             max_deliver=8,
         ),
         social_events_pb2.MessageReceived,
@@ -102,4 +109,4 @@ async def wire(server: grpc.aio.Server, settings: LlmSettings) -> list[Closer]:
             await peer.close()
         await registry.close()
 
-    return [close_clients, runtime.close]
+    return [invalidation.close, close_clients, runtime.close]

@@ -59,10 +59,22 @@ class LlmSettings(ServiceSettings):
     offline_passage_min_score: float = Field(default=0.75, ge=0, le=1)
     offline_passage_min_overlap: float = Field(default=0.6, ge=0, le=1)
 
+    # Every reply makes a handful of small queries on a pool that is in constant use; a
+    # restarted Postgres fails one delivery per stale connection, which the bus retries.
+    database_pool_pre_ping: bool = False
+
     # Reply pipeline.
     coalesce_window_seconds: float = Field(default=1.5, ge=0)
+    # A burst is answered at the latest this long after its first message, however chatty the
+    # contact (each new message would otherwise push the answer back by another window), and
+    # a reply to a burst that long is not superseded: newer messages start the next burst.
+    max_burst_seconds: float = Field(default=10.0, gt=0)
     consumer_ack_wait_seconds: float = Field(default=60.0, gt=0)
     consumer_concurrency: int = Field(default=64, ge=1)
+    # nats-py's fetch, when nothing is waiting, holds its pull request open until the batch is
+    # full or the fetch times out (1 s): at a few messages a second every message waited up to
+    # a second. One message per fetch returns as soon as one arrives (~0.2 ms per fetch).
+    consumer_batch: int = Field(default=1, ge=1, le=256)
     history_messages: int = Field(default=20, ge=0, le=100)
     kb_top_k: int = Field(default=4, ge=0, le=50)
     max_steps: int = Field(default=4, ge=1)
@@ -71,7 +83,13 @@ class LlmSettings(ServiceSettings):
     default_max_output_tokens: int = Field(default=1024, ge=1)
     default_temperature: float = Field(default=0.7, ge=0, le=2)
     max_reply_parts: int = Field(default=3, ge=1)
-    agent_cache_seconds: float = Field(default=1.0, ge=0)
+    # Agents, toolsets and conversation control are cached in-process and dropped by the bus
+    # events that change them (services/llm/invalidation.py); these only bound a missed event.
+    agent_cache_seconds: float = Field(default=30.0, ge=0)
+    control_cache_seconds: float = Field(default=30.0, ge=0)
+    # Whether an agent has a knowledge base to search; dropped when a document is indexed, but
+    # new knowledge bases and Q&A pairs have no event: they are seen within this time.
+    knowledge_cache_seconds: float = Field(default=10.0, ge=0)
     entitlements_cache_seconds: float = Field(default=10.0, ge=0)
     playground_chats_per_minute: int = Field(default=20, ge=1)
 

@@ -100,6 +100,7 @@ def llm_settings_values(
         "breaker_open_seconds": 600.0,
         "playground_chats_per_minute": 5,
         "agent_cache_seconds": 0.0,
+        "control_cache_seconds": 0.0,
     }
     values.update(overrides)
     return values

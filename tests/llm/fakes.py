@@ -29,6 +29,7 @@ from inbetwin.agent.v1 import (
 from inbetwin.agent.v1 import (
     agent_service_pb2 as apb,
 )
+from inbetwin.rag.v1 import knowledge_base_pb2 as kb_pb2
 from inbetwin.rag.v1 import rag_service_pb2 as rpb
 from inbetwin.rag.v1 import rag_service_pb2_grpc, search_pb2
 from inbetwin.social.v1 import message_pb2, social_service_pb2_grpc
@@ -63,6 +64,7 @@ class AgentState:
     executed: list[tuple[str, apb.ExecuteToolRequest]] = field(default_factory=list)
     actions: dict[str, tuple[str, action_pb2.AgentAction]] = field(default_factory=dict)
     handoffs: list[tuple[str, apb.RequestHandoffRequest]] = field(default_factory=list)
+    control_calls: dict[tuple[str, str], int] = field(default_factory=dict)
 
 
 class FakeAgentService(agent_service_pb2_grpc.AgentServiceServicer):
@@ -171,7 +173,9 @@ class FakeAgentService(agent_service_pb2_grpc.AgentServiceServicer):
         self, request: apb.GetConversationControlRequest, context: grpc.aio.ServicerContext
     ) -> apb.GetConversationControlResponse:
         owner = await self._check(context)
-        control = self.state.controls.get((owner, request.contact_id))
+        key = (owner, request.contact_id)
+        self.state.control_calls[key] = self.state.control_calls.get(key, 0) + 1
+        control = self.state.controls.get(key)
         if control is None:
             control = handoff_pb2.ConversationControl(
                 integration_id=request.integration_id, contact_id=request.contact_id, may_reply=True
@@ -207,6 +211,16 @@ class FakeRagService(rag_service_pb2_grpc.RagServiceServicer):
         self.hits: dict[str, list[search_pb2.SearchHit]] = {}
         self.queries: list[tuple[str, rpb.SearchRequest]] = []
         self.unimplemented = False
+        # Owners whose knowledge bases are listed; others get UNIMPLEMENTED (searched anyway).
+        self.knowledge_bases: dict[str, list[kb_pb2.KnowledgeBase]] = {}
+
+    async def ListKnowledgeBases(
+        self, request: rpb.ListKnowledgeBasesRequest, context: grpc.aio.ServicerContext
+    ) -> rpb.ListKnowledgeBasesResponse:
+        owner = owner_of(context)
+        if owner not in self.knowledge_bases:
+            await context.abort(grpc.StatusCode.UNIMPLEMENTED, "not built yet")
+        return rpb.ListKnowledgeBasesResponse(knowledge_bases=self.knowledge_bases[owner])
 
     async def Search(
         self, request: rpb.SearchRequest, context: grpc.aio.ServicerContext

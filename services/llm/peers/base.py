@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 import grpc
 from google.protobuf.message import Message
 
+from services.kit.channels import peer_channel
 from services.kit.identity import USER_ID_HEADER
 
 log = logging.getLogger("inbetwin.llm.peers")
@@ -76,7 +77,7 @@ class Peer:
 
     def _stub_now(self) -> Any:
         if self._stub is None:
-            self._channel = grpc.aio.insecure_channel(self._address)
+            self._channel = peer_channel(self._address)
             self._stub = self._stub_factory(self._channel)
         return self._stub
 
