@@ -145,7 +145,12 @@ class ContactSyncer:
                 )
         log.info(
             "contact sync finished",
-            extra={"integration_id": integration.id, "error": error, **counts},
+            # `created` is a LogRecord attribute, so the counts get their own names here.
+            extra={
+                "integration_id": integration.id,
+                "error": error,
+                **{f"contacts_{name}": value for name, value in counts.items()},
+            },
         )
 
 

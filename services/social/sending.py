@@ -17,8 +17,10 @@ Send-once guarantee
    shared rate limits' wait, or exponential backoff for transient errors (FAILED after
    `max_attempts`).
 
-Residual window: if the process dies after the platform accepted a message but before step 3
-commits, the lease expires and the message is sent again. VK drops the repeat (the `random_id`
+Once the platform accepted a message, recording it is retried until it commits (Postgres may be
+restarting), never treated as a failed send. Residual window: if the process dies after the
+platform accepted a message but before step 3 commits, or Postgres stays down for the whole
+lease, the lease expires and the message is sent again. VK drops the repeat (the `random_id`
 is derived from the message id); Telegram, X and MAX have no idempotency key, so there the
 duplicate is only made unlikely (the window is one HTTP response plus one commit).
 """
@@ -56,6 +58,10 @@ from services.social.ratelimit import SendRateLimiter, SendScope
 log = logging.getLogger("inbetwin.social.sending")
 
 BACKOFF_SECONDS = (1.0, 2.0, 5.0, 15.0, 30.0, 60.0, 120.0, 300.0)
+
+
+class SentButUnrecordedError(Exception):
+    """The platform accepted a message but recording it failed until its lease ran out."""
 
 
 class OutboundSender:
@@ -129,6 +135,8 @@ class OutboundSender:
         async with self._concurrency:
             try:
                 await self._send(message, attempt_id)
+            except SentButUnrecordedError:
+                pass  # left leased: sent again only when the lease runs out (see the module doc)
             except Exception as error:
                 log.exception("send failed unexpectedly", extra={"message_id": message.id})
                 await self._retry(message, attempt_id, repr(error))
@@ -170,7 +178,30 @@ class OutboundSender:
         except PlatformError as error:
             await self._retry(message, attempt_id, error.description)
             return
-        await self._record_sent(message, contact, sent)
+        await self._record_accepted(message, contact, sent)
+
+    async def _record_accepted(self, message: Message, contact: Contact, sent: SentMessage) -> None:
+        """The platform has the message, so it must never go back to the queue: an error here
+        (Postgres restarting) is retried while the lease keeps other workers off it."""
+        deadline = asyncio.get_running_loop().time() + self._lease.total_seconds()
+        delay = 0.2
+        while True:
+            try:
+                await self._record_sent(message, contact, sent)
+                return
+            except Exception as error:
+                if asyncio.get_running_loop().time() + delay >= deadline:
+                    log.error(
+                        "a sent message could not be recorded before its lease ended",
+                        extra={"message_id": message.id, "error": repr(error)},
+                    )
+                    raise SentButUnrecordedError(message.id) from error
+                log.warning(
+                    "recording a sent message failed; retrying",
+                    extra={"message_id": message.id, "error": repr(error)},
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
 
     async def _send_with(
         self,
