@@ -10,7 +10,9 @@ social's database that every acknowledged update is stored exactly once, as a ra
 message and a message.received event that reached NATS.
 
 The generator shares the machine's cores with Envoy, social, Postgres and NATS: the numbers are
-a floor for the service.
+a floor for the service. So each phase also reports the CPU time the platform's processes spent
+per acknowledged update (from /proc, summed over this run's processes by program), which other
+work on the machine does not inflate the way it inflates latencies.
 
     make bench-webhooks          # or: python -m bench.webhooks --rates 300,800 --seconds 10
 """
@@ -40,6 +42,51 @@ SAMPLE = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "platforms
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
 
 
+PROGRAMS = ("social", "envoy", "postgres", "nats", "auth")
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def cpu_seconds_by_program() -> dict[str, float]:
+    """CPU seconds (user + system) of this process's descendants, by program (Linux /proc)."""
+    parents: dict[int, int] = {}
+    cpu: dict[int, float] = {}
+    names: dict[int, str] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        pid = int(entry.name)
+        parents[pid] = int(fields[1])
+        cpu[pid] = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+        names[pid] = _program(argv)
+    mine = {os.getpid()}
+    changed = True
+    while changed:
+        found = {pid for pid, parent in parents.items() if parent in mine} - mine
+        changed = bool(found)
+        mine |= found
+    totals = dict.fromkeys(PROGRAMS, 0.0)
+    for pid in mine - {os.getpid()}:
+        if names[pid]:
+            totals[names[pid]] += cpu[pid]
+    return totals
+
+
+def _program(argv: list[bytes]) -> str:
+    """`social` for `python -m services.social serve`, `envoy` for `/usr/bin/envoy ...`."""
+    words = [word.decode(errors="replace") for word in argv]
+    if "-m" in words[:-1]:
+        module = words[words.index("-m") + 1]
+        return next((p for p in PROGRAMS if module == f"services.{p}"), "")
+    executable = Path(words[0]).name if words and words[0] else ""
+    return next((p for p in PROGRAMS if executable.startswith(p)), "")
+
+
 @dataclass
 class Phase:
     offered_rate: float
@@ -49,6 +96,7 @@ class Phase:
     failed: int = 0
     latencies_ms: list[float] = field(default_factory=list)
     elapsed: float = 0.0
+    cpu_seconds: dict[str, float] = field(default_factory=dict)
 
     @property
     def ack_rate(self) -> float:
@@ -148,6 +196,7 @@ async def run_phase(
         else:
             phase.failed += 1
 
+    cpu_before = cpu_seconds_by_program()
     started = time.perf_counter()
     for index in range(total):
         due = started + index * interval
@@ -165,6 +214,8 @@ async def run_phase(
         task.add_done_callback(pending.discard)
     await asyncio.gather(*pending)
     phase.elapsed = time.perf_counter() - started
+    cpu_after = cpu_seconds_by_program()
+    phase.cpu_seconds = {name: cpu_after[name] - cpu_before[name] for name in PROGRAMS}
 
 
 async def connect_bot(stack: Stack, telegram: TelegramStandIn) -> tuple[str, str, str]:
@@ -286,6 +337,18 @@ def table(phases: list[Phase], result: Audit, redeliver_share: float, load: str)
             f"| {p.offered_rate:,.0f} | {p.sent:,} | {p.acked:,} | {p.failed:,} | "
             f"{p.ack_rate:,.0f} | {p.percentile(50):.1f} | {p.percentile(99):.1f} | "
             f"{max(p.latencies_ms, default=float('nan')):.1f} |"
+        )
+    rows += [
+        "",
+        "CPU per acknowledged update, ms (this run's processes; other load does not inflate it):",
+        "",
+        "| offered updates/s | " + " | ".join(PROGRAMS) + " |",
+        "|---|" + "---|" * len(PROGRAMS),
+    ]
+    for p in phases:
+        per_update = [1000 * p.cpu_seconds.get(n, 0.0) / max(p.acked, 1) for n in PROGRAMS]
+        rows.append(
+            f"| {p.offered_rate:,.0f} | " + " | ".join(f"{ms:.2f}" for ms in per_update) + " |"
         )
     rows += [
         "",

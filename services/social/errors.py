@@ -116,6 +116,14 @@ def unsupported_platform(platform: str) -> ServiceError:
     )
 
 
+def credentials_for_another_platform(platform: str) -> ServiceError:
+    return ServiceError(
+        grpc.StatusCode.INVALID_ARGUMENT,
+        "UNSUPPORTED_PLATFORM",
+        f"the credentials are for {platform}, not for this integration's platform",
+    )
+
+
 def already_connected() -> ServiceError:
     return ServiceError(
         grpc.StatusCode.ALREADY_EXISTS,

@@ -3,6 +3,11 @@
 The platform gets its answer as soon as the transaction commits; everything slow (the agent's
 reply) happens after, driven by the message.received event the same transaction wrote.
 
+A delivery of new messages only (nearly every call) is written on a plain asyncpg pool: one
+statement for the update, contact and message, one for the outbox event, in one transaction.
+Anything else (contact events, the owner's own messages, VK's handshake) takes the SQLAlchemy
+path, which is slower but rare.
+
 Telegram, VK and MAX call one URL per integration and are verified with that integration's
 secret. X calls one URL per app (`/webhooks/x/<x_webhook_id>`), signed with the app's consumer
 secret, and each body names the account it is for (`for_user_id`).
@@ -23,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.kit.events import deterministic_id, new_event
 from services.kit.outbox import OutboxRelay, add_event
-from services.social import contact_repository, errors, inbound_store, repository
+from services.social import contact_repository, errors, inbound_store, raw_outbox, repository
 from services.social.credentials import open_credentials
 from services.social.crypto import CryptoError, TokenCipher
 from services.social.mapping import (
@@ -52,6 +57,11 @@ log = logging.getLogger("inbetwin.social.webhooks")
 
 NOTE_EVERY_SECONDS = 5.0
 
+_NOTE_UPDATE = """
+UPDATE integrations SET last_update_at = now()
+WHERE id = $1 AND (last_update_at IS NULL OR last_update_at < now() - interval '5 seconds')
+"""
+
 # Platforms whose app has one webhook for every connected account.
 APP_WEBHOOK_PLATFORMS = frozenset({"x"})
 
@@ -61,6 +71,9 @@ _STORAGE_DOWN = (
     sa.exc.InterfaceError,
     asyncpg.exceptions.PostgresConnectionError,
     asyncpg.exceptions.InterfaceError,
+    # Postgres shutting down, restarting or out of connection slots.
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.exceptions.InsufficientResourcesError,
     OSError,
     TimeoutError,
 )
@@ -85,6 +98,7 @@ class WebhookReceiver:
         relay: OutboxRelay,
         cipher: TokenCipher,
         adapters: Mapping[str, PlatformAdapter],
+        pool: asyncpg.Pool | None = None,
         app_webhooks: Mapping[str, AppWebhook],
         max_body_bytes: int,
         stale_after: timedelta,
@@ -92,6 +106,8 @@ class WebhookReceiver:
         cache_seconds: float = 2.0,
     ) -> None:
         self._engine = engine
+        # New messages are written here when given (see the module's docstring).
+        self._pool = pool
         self._relay = relay
         self._cipher = cipher
         self._adapters = adapters
@@ -138,6 +154,10 @@ class WebhookReceiver:
             self._relay.notify()
         return reply
 
+    def forget(self, integration_id: str) -> None:
+        """The integration changed (secret, status, mode): look it up afresh on the next call."""
+        self._targets.forget(integration_id)
+
     async def ingest(self, integration: Integration, body: bytes) -> None:
         """Store one update fetched by polling (Telegram getUpdates) exactly as a verified webhook
         body: same parsing, de-duplication and events. Raises InvalidPayloadError or the
@@ -157,26 +177,65 @@ class WebhookReceiver:
         body: bytes,
         content_type: str,
     ) -> tuple[WebhookAck, bool]:
+        target = await self._targets.find(self._engine, integration_id)
+        integration = target.integration if target is not None else None
+        if (
+            target is None
+            or integration is None
+            or integration.platform != adapter.platform
+            or integration.delivery_mode != "webhook"
+            or integration.status == "disconnected"
+        ):
+            raise errors.integration_not_found()
+        if not adapter.verify(
+            headers, body, secret=target.secret, account_id=integration.platform_account_id
+        ):
+            raise errors.webhook_signature_invalid()
+        updates = self._parse(adapter, body).updates
+        messages = [u for u in updates if isinstance(u, InboundMessage)]
+        if self._pool is not None and messages and len(messages) == len(updates):
+            wrote = await self._store_messages(
+                self._pool, integration, messages, body, content_type
+            )
+            return adapter.ack, wrote
         async with self._engine.begin() as connection:
-            target = await self._targets.find(connection, integration_id)
-            integration = target.integration if target is not None else None
-            if (
-                target is None
-                or integration is None
-                or integration.platform != adapter.platform
-                or integration.delivery_mode != "webhook"
-                or integration.status == "disconnected"
-            ):
-                raise errors.integration_not_found()
-            if not adapter.verify(
-                headers, body, secret=target.secret, account_id=integration.platform_account_id
-            ):
-                raise errors.webhook_signature_invalid()
-            updates = self._parse(adapter, body).updates
             if any(isinstance(update, ConfirmationRequest) for update in updates):
                 return await self._confirm(connection, integration)
             wrote = await self._store(connection, integration, updates, body, content_type)
         return adapter.ack, wrote
+
+    async def _store_messages(
+        self,
+        pool: asyncpg.Pool,
+        integration: Integration,
+        messages: Sequence[InboundMessage],
+        body: bytes,
+        content_type: str,
+    ) -> bool:
+        """`_store` for a delivery of messages only, on the asyncpg pool."""
+        wrote_events = False
+        async with pool.acquire() as connection, connection.transaction():
+            for inbound in messages:
+                stored = await inbound_store.store_inbound_raw(
+                    connection,
+                    owner_id=integration.owner_id,
+                    integration_id=integration.id,
+                    dedup_key=inbound.dedup_key,
+                    body=body,
+                    content_type=content_type,
+                    inbound=inbound,
+                )
+                if isinstance(stored, inbound_store.Duplicate):
+                    log.info("duplicate update dropped", extra={"integration_id": integration.id})
+                    continue
+                if stored.message is not None:
+                    await raw_outbox.add_event(
+                        connection, self._message_received(integration, inbound, stored)
+                    )
+                    wrote_events = True
+                if self._note_due(integration.id):
+                    await connection.execute(_NOTE_UPDATE, integration.id)
+        return wrote_events
 
     async def _receive_for_app(
         self,
@@ -205,16 +264,20 @@ class WebhookReceiver:
             wrote = await self._store(connection, integration, delivery.updates, body, content_type)
         return adapter.ack, wrote
 
-    async def _note_update(self, connection: AsyncConnection, integration_id: str) -> None:
-        """Refresh `last_update_at` at most every few seconds per process: busy accounts would
-        otherwise spend a statement per update (and queue on the integration's row)."""
+    def _note_due(self, integration_id: str) -> bool:
+        """Whether to refresh `last_update_at` now: at most every few seconds per process, as
+        busy accounts would otherwise spend a statement per update (and queue on the row)."""
         now = time.monotonic()
         if now - self._noted.get(integration_id, -NOTE_EVERY_SECONDS) < NOTE_EVERY_SECONDS:
-            return
+            return False
         if len(self._noted) > 10_000:
             self._noted.clear()
         self._noted[integration_id] = now
-        await repository.note_integration_update(connection, integration_id=integration_id)
+        return True
+
+    async def _note_update(self, connection: AsyncConnection, integration_id: str) -> None:
+        if self._note_due(integration_id):
+            await repository.note_integration_update(connection, integration_id=integration_id)
 
     @staticmethod
     def _parse(adapter: PlatformAdapter, body: bytes) -> Delivery:
@@ -280,7 +343,7 @@ class WebhookReceiver:
                     log.info("duplicate update dropped", extra={"integration_id": integration.id})
                     continue
                 if stored.message is not None:
-                    await self._announce_message(connection, integration, update, stored)
+                    await add_event(connection, self._message_received(integration, update, stored))
                     wrote_events = True
             elif await repository.record_webhook_update(
                 connection,
@@ -323,13 +386,12 @@ class WebhookReceiver:
             )
         return False
 
-    async def _announce_message(
+    def _message_received(
         self,
-        connection: AsyncConnection,
         integration: Integration,
         inbound: InboundMessage,
         stored: inbound_store.Stored,
-    ) -> None:
+    ) -> social_events_pb2.MessageReceived:
         contact, message = stored.contact, stored.message
         assert message is not None
         policy = stored.default_contact_policy
@@ -342,20 +404,17 @@ class WebhookReceiver:
             and not contact.agent_paused
             and not inbound.edited
         )
-        await add_event(
-            connection,
-            new_event(
-                social_events_pb2.MessageReceived,
-                owner_id=integration.owner_id,
-                event_id=deterministic_id(integration.id, inbound.dedup_key),
-                message=message_to_proto(message),
-                contact=contact_to_proto(
-                    contact, platform=integration.platform, default_contact_policy=policy
-                ),
-                platform=enum_value("PLATFORM", integration.platform),
-                agent_may_reply=may_reply,
-                stale=stale,
+        return new_event(
+            social_events_pb2.MessageReceived,
+            owner_id=integration.owner_id,
+            event_id=deterministic_id(integration.id, inbound.dedup_key),
+            message=message_to_proto(message),
+            contact=contact_to_proto(
+                contact, platform=integration.platform, default_contact_policy=policy
             ),
+            platform=enum_value("PLATFORM", integration.platform),
+            agent_may_reply=may_reply,
+            stale=stale,
         )
 
     async def _store_owner_message(

@@ -2,18 +2,23 @@
 
 Recording the raw update (the de-duplication), creating or refreshing the contact and storing
 the message are three writes that depend on each other; as data-modifying CTEs they take one
-round trip instead of three. The statement is sent as written (`exec_driver_sql`: no
-compilation, prepared and cached per connection by the driver) inside the caller's transaction. The owner scoping is the same as
-everywhere: every row written and matched carries the integration's `owner_id`.
+round trip instead of three. The statement is sent as written, never compiled, and prepared
+and cached per connection by the driver, inside the caller's transaction: on a plain asyncpg
+connection for webhooks (`store_inbound_raw`, no SQLAlchemy layer on the hot path) or on a
+SQLAlchemy connection for polling and the rare mixed deliveries (`store_inbound`). The owner
+scoping is the same as everywhere: every row written and matched carries the integration's
+`owner_id`.
 """
 
 from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
+import asyncpg
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -116,32 +121,57 @@ async def store_inbound(
     inbound: InboundMessage,
 ) -> Stored | Duplicate:
     """Record the raw update and, if it is new, the contact and the message."""
+    statement, parameters = _statement(
+        inbound, owner_id, integration_id, dedup_key, body, content_type
+    )
     try:
-        row = await _fetch(
-            connection, inbound, owner_id, integration_id, dedup_key, body, content_type
-        )
+        result = await connection.exec_driver_sql(statement, parameters)
     except sa.exc.IntegrityError:
         raise IntegrationGoneError(integration_id) from None
-    if row is None:
-        return DUPLICATE
-    contact = Contact.from_mapping({name: row[f"c_{name}"] for name in _CONTACT_COLUMNS})
-    message = (
-        Message.from_mapping({name: row[f"m_{name}"] for name in _MESSAGE_COLUMNS})
-        if row["m_id"] is not None
-        else None
+    row = result.first()
+    return _stored(row._mapping) if row is not None else DUPLICATE
+
+
+async def store_inbound_raw(
+    connection: asyncpg.Connection,
+    *,
+    owner_id: str,
+    integration_id: str,
+    dedup_key: str,
+    body: bytes,
+    content_type: str,
+    inbound: InboundMessage,
+) -> Stored | Duplicate:
+    """`store_inbound` on a plain asyncpg connection, inside its open transaction."""
+    statement, parameters = _statement(
+        inbound, owner_id, integration_id, dedup_key, body, content_type
     )
+    try:
+        row = await connection.fetchrow(statement, *parameters)
+    except asyncpg.exceptions.ForeignKeyViolationError:
+        raise IntegrationGoneError(integration_id) from None
+    return _stored(row) if row is not None else DUPLICATE
+
+
+def _stored(row: Mapping[Any, Any]) -> Stored:
+    contact = Contact.from_mapping({name: row[f"c_{name}"] for name in _CONTACT_COLUMNS})
+    message = None
+    if row["m_id"] is not None:
+        values = {name: row[f"m_{name}"] for name in _MESSAGE_COLUMNS}
+        if isinstance(values["attachments"], str):  # asyncpg without SQLAlchemy's JSON codec
+            values["attachments"] = json.loads(values["attachments"])
+        message = Message.from_mapping(values)
     return Stored(contact, message, row["integration_policy"])
 
 
-async def _fetch(
-    connection: AsyncConnection,
+def _statement(
     inbound: InboundMessage,
     owner_id: str,
     integration_id: str,
     dedup_key: str,
     body: bytes,
     content_type: str,
-) -> Any:
+) -> tuple[str, tuple[Any, ...]]:
     sender = inbound.sender
     parameters = (
         owner_id,
@@ -158,12 +188,10 @@ async def _fetch(
         inbound.sent_at,
         str(uuid.uuid4()),
         inbound.text,
-        json.dumps([asdict(a) for a in inbound.attachments]),
+        json.dumps([asdict(a) for a in inbound.attachments]) if inbound.attachments else "[]",
         inbound.platform_message_id,
         f"{inbound.chat_id}:{inbound.platform_message_id}",
         inbound.edited,
         inbound.edited_at,
     )
-    result = await connection.exec_driver_sql(_EDIT if inbound.edited else _NEW, parameters)
-    row = result.first()
-    return row._mapping if row is not None else None
+    return (_EDIT if inbound.edited else _NEW), parameters

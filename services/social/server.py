@@ -6,10 +6,12 @@ from __future__ import annotations
 import gc
 from datetime import timedelta
 
+import asyncpg
 import grpc
 import httpx
-from inbetwin.events.v1 import llm_events_pb2
+from inbetwin.events.v1 import agent_events_pb2, llm_events_pb2
 from inbetwin.social.v1 import social_service_pb2, social_service_pb2_grpc
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from services.kit.runtime import Runtime
@@ -21,6 +23,7 @@ from services.social.contact_sync import ContactSyncer, Maintenance
 from services.social.conversations import Conversations
 from services.social.crypto import TokenCipher
 from services.social.entitlements import Entitlements
+from services.social.handoff_events import REQUESTED_CONSUMER, RESOLVED_CONSUMER, HandoffMirror
 from services.social.inbound import AppWebhook, WebhookReceiver
 from services.social.integration_admin import IntegrationAdmin
 from services.social.oauth import OAuthConnector, XOAuthConfig
@@ -30,6 +33,7 @@ from services.social.platforms.telegram import TelegramAdapter, TelegramClient
 from services.social.platforms.vk import VkAdapter, VkClient
 from services.social.platforms.x import OAuthClient, XAdapter, XClient
 from services.social.ratelimit import SendRateLimiter
+from services.social.reconnect import IntegrationReconnector, XReconnect
 from services.social.reply_commands import REPLY_CONSUMER, ReplyCommands
 from services.social.sending import OutboundSender
 from services.social.service import SocialServicer
@@ -39,18 +43,36 @@ from services.social.telegram_polling import PollLease, TelegramPoller
 SERVICE_NAME = social_service_pb2.DESCRIPTOR.services_by_name["SocialService"].full_name
 
 
+async def _end_open_transaction(connection: asyncpg.Connection) -> None:
+    """What the webhook pool does to a connection given back. The webhook path only runs
+    transactions and never changes session state, so asyncpg's default reset (a round trip of
+    RESET ALL, UNLISTEN, advisory unlocks on every release) has nothing to undo."""
+    if connection.is_in_transaction():
+        await connection.execute("ROLLBACK")
+
+
 async def wire(server: grpc.aio.Server, settings: SocialSettings) -> list[Closer]:
     cipher = TokenCipher.from_spec(settings.token_encryption_keys.get_secret_value())
     runtime = await Runtime.open(settings, name="social")
-    # The webhook path has its own pool, without the kit's ping on every checkout (a quarter of
+    # The webhook path has its own pools, without the kit's ping on every checkout (a quarter of
     # a webhook's CPU): a dead connection fails one call with UNAVAILABLE, which the platform
-    # retries, and SQLAlchemy then replaces the pool's connections.
+    # retries, and the pool then replaces it. New messages go through plain asyncpg; the engine
+    # serves the lookups and the rare other updates.
     webhook_engine = create_async_engine(
         settings.database_url,
-        pool_size=10,
-        max_overflow=10,
+        pool_size=4,
+        max_overflow=4,
         pool_pre_ping=False,
         pool_recycle=1800,
+    )
+    webhook_pool = await asyncpg.create_pool(
+        make_url(settings.database_url)
+        .set(drivername="postgresql")
+        .render_as_string(hide_password=False),
+        min_size=settings.webhook_pool_size,
+        max_size=settings.webhook_pool_size,
+        max_inactive_connection_lifetime=1800,
+        reset=_end_open_transaction,
     )
     http = httpx.AsyncClient(timeout=settings.http_timeout_seconds)
     auth_channel = grpc.aio.insecure_channel(settings.auth_addr)
@@ -111,6 +133,7 @@ async def wire(server: grpc.aio.Server, settings: SocialSettings) -> list[Closer
         relay=runtime.relay,
         cipher=cipher,
         adapters=adapters,
+        pool=webhook_pool,
         app_webhooks=app_webhooks,
         max_body_bytes=settings.webhook_max_body_bytes,
         stale_after=timedelta(seconds=settings.stale_update_seconds),
@@ -143,6 +166,19 @@ async def wire(server: grpc.aio.Server, settings: SocialSettings) -> list[Closer
             max_client=max_client,
             public_base_url=settings.public_base_url,
         ),
+        reconnector=IntegrationReconnector(
+            engine=runtime.engine,
+            relay=runtime.relay,
+            cipher=cipher,
+            tokens=tokens,
+            telegram=telegram,
+            vk=vk,
+            max_client=max_client,
+            x=XReconnect(x, settings.x_api_webhook_id) if settings.x_enabled else None,
+            public_base_url=settings.public_base_url,
+            x_webhook_id=settings.x_webhook_id,
+            on_changed=receiver.forget,
+        ),
         syncer=syncer,
         app_webhooks=app_webhooks,
         public_base_url=settings.public_base_url,
@@ -151,6 +187,9 @@ async def wire(server: grpc.aio.Server, settings: SocialSettings) -> list[Closer
 
     replies = ReplyCommands(engine=runtime.engine, adapters=adapters, on_queued=sender.notify)
     runtime.bus.consume(REPLY_CONSUMER, llm_events_pb2.ReplyRequested, replies.handle)
+    handoffs = HandoffMirror(engine=runtime.engine, relay=runtime.relay)
+    runtime.bus.consume(REQUESTED_CONSUMER, agent_events_pb2.HandoffRequested, handoffs.requested)
+    runtime.bus.consume(RESOLVED_CONSUMER, agent_events_pb2.HandoffResolved, handoffs.resolved)
     sender.start()
 
     async def prune_oauth_states() -> int:
@@ -189,6 +228,7 @@ async def wire(server: grpc.aio.Server, settings: SocialSettings) -> list[Closer
         http.aclose,
         close_channel,
         webhook_engine.dispose,
+        webhook_pool.close,
         runtime.close,
         sender.stop,
         syncer.stop,

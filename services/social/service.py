@@ -46,6 +46,7 @@ from services.social.mapping import (
 from services.social.models import ContactSync, Integration
 from services.social.oauth import CompleteRequest, OAuthConnector, StartRequest
 from services.social.platforms import x
+from services.social.reconnect import IntegrationReconnector, NewCredentials
 
 Context = grpc.aio.ServicerContext[Any, Any]
 
@@ -63,6 +64,7 @@ class SocialServicer(social_service_pb2_grpc.SocialServiceServicer):
         webhooks: WebhookReceiver,
         conversations: Conversations,
         admin: IntegrationAdmin,
+        reconnector: IntegrationReconnector,
         syncer: ContactSyncer,
         app_webhooks: Mapping[str, AppWebhook],
         public_base_url: str,
@@ -73,6 +75,7 @@ class SocialServicer(social_service_pb2_grpc.SocialServiceServicer):
         self._webhooks = webhooks
         self._conversations = conversations
         self._admin = admin
+        self._reconnector = reconnector
         self._syncer = syncer
         self._app_webhooks = app_webhooks
         self._public_base_url = public_base_url
@@ -213,7 +216,34 @@ class SocialServicer(social_service_pb2_grpc.SocialServiceServicer):
             )
             or "webhook",
         )
+        self._webhooks.forget(integration.id)
         return social_service_pb2.UpdateIntegrationResponse(
+            integration=self._integration(integration)
+        )
+
+    async def ReconnectIntegration(
+        self, request: social_service_pb2.ReconnectIntegrationRequest, context: Context
+    ) -> social_service_pb2.ReconnectIntegrationResponse:
+        kind = request.WhichOneof("credentials")
+        new = None
+        if kind == "telegram":
+            new = NewCredentials(platform="telegram", token=request.telegram.bot_token)
+        elif kind == "max":
+            new = NewCredentials(platform="max", token=request.max.bot_token)
+        elif kind == "vk":
+            new = NewCredentials(
+                platform="vk",
+                token=request.vk.community_token,
+                group_id=str(request.vk.group_id),
+                confirmation_code=request.vk.confirmation_code,
+                callback_secret=request.vk.callback_secret,
+            )
+        integration = await self._reconnector.reconnect(
+            owner_id=current_caller().user_id,
+            integration_id=request.integration_id.lower(),
+            new=new,
+        )
+        return social_service_pb2.ReconnectIntegrationResponse(
             integration=self._integration(integration)
         )
 
@@ -223,6 +253,7 @@ class SocialServicer(social_service_pb2_grpc.SocialServiceServicer):
         removed = await self._admin.delete(
             owner_id=current_caller().user_id, integration_id=request.integration_id
         )
+        self._webhooks.forget(request.integration_id.lower())
         return social_service_pb2.DeleteIntegrationResponse(webhook_removed=removed)
 
     # ---- webhooks ---------------------------------------------------------------------------

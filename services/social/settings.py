@@ -24,6 +24,9 @@ class SocialSettings(ServiceSettings):
     # How long the webhook path remembers an integration and its secret (0: look up every call);
     # a deleted or disconnected integration stops receiving within this time.
     webhook_cache_seconds: float = Field(default=2.0, ge=0)
+    # Connections the webhook path keeps open for storing messages (a fixed-size pool: opening
+    # connections under load costs more than the webhooks themselves).
+    webhook_pool_size: int = Field(default=16, ge=1, le=100)
     # An update whose message is older than this is stored but flagged stale (not to be answered).
     stale_update_seconds: float = Field(default=3600.0, gt=0)
 

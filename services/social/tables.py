@@ -236,3 +236,18 @@ contact_syncs = sa.Table(
     ),
     _one_of("state", ("running", "succeeded", "failed")),
 )
+
+# The agent's handoffs as social last heard of them (HandoffRequested / HandoffResolved), so a
+# contact's `agent_paused` mirrors them: one row per handoff, whatever order the events come in.
+handoffs = sa.Table(
+    "handoffs",
+    metadata,
+    sa.Column("id", UUID(as_uuid=False), primary_key=True),
+    sa.Column("owner_id", UUID(as_uuid=False), nullable=False),
+    sa.Column("contact_id", UUID(as_uuid=False), nullable=False),
+    sa.Column("resolved", sa.Boolean, nullable=False),
+    sa.Column(
+        "updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    ),
+    sa.Index("handoffs_open_by_contact", "owner_id", "contact_id", "resolved"),
+)

@@ -13,7 +13,7 @@ import logging
 import time
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.social import repository
 from services.social.credentials import open_webhook_secret
@@ -40,14 +40,16 @@ class WebhookTargets:
         self._ttl = ttl_seconds
         self._entries: dict[str, tuple[float, Target]] = {}
 
-    async def find(self, connection: AsyncConnection, integration_id: str) -> Target | None:
+    async def find(self, engine: AsyncEngine, integration_id: str) -> Target | None:
+        """The integration and its secret; reads the database only when not remembered."""
         now = time.monotonic()
         cached = self._entries.get(integration_id)
         if cached is not None and cached[0] > now:
             return cached[1]
-        integration = await repository.get_integration_for_webhook(
-            connection, integration_id=integration_id
-        )
+        async with engine.connect() as connection:
+            integration = await repository.get_integration_for_webhook(
+                connection, integration_id=integration_id
+            )
         if integration is None:
             self._entries.pop(integration_id, None)
             return None

@@ -554,10 +554,12 @@ async def test_calls_without_an_owner_are_unauthenticated(stub: Stub) -> None:
     assert error.value.code() == grpc.StatusCode.UNAUTHENTICATED
 
 
-async def test_reconnect_is_not_built_yet(stub: Stub, new_owner: NewOwner) -> None:
+async def test_reconnecting_an_unknown_integration_is_not_found(
+    stub: Stub, new_owner: NewOwner
+) -> None:
     with pytest.raises(grpc.aio.AioRpcError) as error:
         await stub.ReconnectIntegration(
             social_service_pb2.ReconnectIntegrationRequest(integration_id=str(uuid.uuid4())),
             metadata=await new_owner(),
         )
-    assert error.value.code() == grpc.StatusCode.UNIMPLEMENTED
+    assert error.value.code() == grpc.StatusCode.NOT_FOUND

@@ -147,6 +147,14 @@ class MaxStandIn:
         with self._lock:
             self._bots.pop(token, None)
 
+    def reissue(self, token: str) -> str:
+        """The bot's token is replaced (the old one gets 401); its subscriptions stay."""
+        with self._lock:
+            bot = self._bots.pop(token)
+            bot.token = f"max-token-{bot.user_id}-{next(self._seq):06d}"
+            self._bots[bot.token] = bot
+        return bot.token
+
     def stop_bot(self, token: str, *, user_id: int) -> None:
         """The user stopped (blocked) the bot: sends to them get 403."""
         with self._lock:

@@ -190,6 +190,14 @@ class TelegramStandIn:
         with self._lock:
             self._bots.pop(token, None)
 
+    def reissue(self, token: str) -> str:
+        """/revoke in @BotFather: the old token stops working, the same bot gets a new one."""
+        with self._lock:
+            bot = self._bots.pop(token)
+            bot.token = f"{bot.bot_id}:AAH{next(self._bot_ids):x}_reissued-secret"
+            self._bots[bot.token] = bot
+        return bot.token
+
     def block_chat(self, token: str, chat_id: int | str) -> None:
         with self._lock:
             self._bots[token].blocked_chats.add(str(chat_id))

@@ -157,6 +157,11 @@ class XStandIn:
         with self._lock:
             return set(self._subscriptions.get(webhook_id, set()))
 
+    def unsubscribe(self, webhook_id: str, user_id: str) -> None:
+        """The account's subscription to the app's webhook ends (X stops sending its events)."""
+        with self._lock:
+            self._subscriptions.get(webhook_id, set()).discard(user_id)
+
     def approve(
         self, authorization_url: str, user_id: str, *, scopes: tuple[str, ...] | None = None
     ) -> dict[str, str]:
