@@ -27,8 +27,8 @@ from inbetwin.events.v1 import social_events_pb2
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.kit.events import deterministic_id, new_event
-from services.kit.outbox import OutboxRelay, add_event
-from services.social import contact_repository, errors, inbound_store, raw_outbox, repository
+from services.kit.outbox import OutboxRelay, add_event, add_event_on_asyncpg
+from services.social import contact_repository, errors, inbound_store, repository
 from services.social.credentials import open_credentials
 from services.social.crypto import CryptoError, TokenCipher
 from services.social.mapping import (
@@ -229,7 +229,7 @@ class WebhookReceiver:
                     log.info("duplicate update dropped", extra={"integration_id": integration.id})
                     continue
                 if stored.message is not None:
-                    await raw_outbox.add_event(
+                    await add_event_on_asyncpg(
                         connection, self._message_received(integration, inbound, stored)
                     )
                     wrote_events = True

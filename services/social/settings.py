@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from services.kit.config import ServiceSettings
@@ -65,6 +65,9 @@ class SocialSettings(ServiceSettings):
     maintenance_interval_seconds: float = Field(default=60.0, gt=0)
     # How often the send queue is polled when nothing wakes it (retries, rate-limit waits).
     send_poll_interval_seconds: float = Field(default=1.0, gt=0)
+    # How long a worker holds a message it is sending. A send a crash interrupted is picked up
+    # again after this; it must outlast a send (two platform calls when a token is refreshed).
+    send_lease_seconds: float = Field(default=60.0, gt=0)
 
     @field_validator(
         "public_base_url", "telegram_api_base", "vk_api_base", "max_api_base", "x_api_base"
@@ -75,6 +78,12 @@ class SocialSettings(ServiceSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must be an http(s) URL")
         return value
+
+    @model_validator(mode="after")
+    def _lease_outlasts_a_send(self) -> SocialSettings:
+        if self.send_lease_seconds <= 2 * self.http_timeout_seconds:
+            raise ValueError("send_lease_seconds must exceed twice http_timeout_seconds")
+        return self
 
     @field_validator("x_webhook_id")
     @classmethod

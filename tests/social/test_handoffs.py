@@ -87,7 +87,8 @@ async def test_a_handoff_pauses_the_agent_until_it_is_resolved(
     await deliver(stub, integration_id, update, secret=secret_of(platforms.telegram, token))
     found = await rows(
         engine,
-        "SELECT payload FROM outbox WHERE event_type = 'inbetwin.events.v1.MessageReceived'",
+        "SELECT payload FROM outbox WHERE event_type = 'inbetwin.events.v1.MessageReceived'"
+        " ORDER BY seq",
     )
     received = [social_events_pb2.MessageReceived.FromString(row.payload) for row in found]
     mine = [event for event in received if event.contact.id == contact_id]

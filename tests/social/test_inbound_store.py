@@ -19,8 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.kit.errors import ServiceError
 from services.kit.events import new_event
-from services.kit.outbox import OutboxRelay
-from services.social import inbound_store, raw_outbox, repository
+from services.kit.outbox import OutboxRelay, add_event_on_asyncpg
+from services.social import inbound_store, repository
 from services.social.credentials import seal_token, seal_webhook_secret
 from services.social.crypto import TokenCipher
 from services.social.inbound import WebhookReceiver
@@ -184,7 +184,7 @@ async def test_raw_is_part_of_the_connections_transaction(
         content_type="application/json",
         inbound=_message("1"),
     )
-    await raw_outbox.add_event(raw, event)
+    await add_event_on_asyncpg(raw, event)
     await transaction.rollback()
     sql = "SELECT count(*) FROM {} WHERE integration_id = :i"
     for table in ("webhook_updates", "contacts", "messages"):
@@ -201,7 +201,7 @@ async def test_raw_outbox_rows_are_the_kits_and_written_once(
     event = new_event(social_events_pb2.MessageReceived, owner_id=str(uuid.uuid4()))
     for _ in range(2):
         async with raw.transaction():
-            await raw_outbox.add_event(raw, event)
+            await add_event_on_asyncpg(raw, event)
     found = await rows(
         engine,
         "SELECT subject, event_type, payload FROM outbox WHERE event_id = :e",
