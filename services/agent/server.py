@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 import grpc
@@ -40,24 +39,9 @@ from services.agent.workspaces.common import Http
 from services.agent.workspaces.google_calendar import GoogleCalendar
 from services.agent.workspaces.notion import Notion
 from services.kit.runtime import Runtime
-from services.kit.server import Closer
+from services.kit.server import BeforeStop, Closer
 
 SERVICE_NAMES = (agent_service_pb2.DESCRIPTOR.services_by_name["AgentService"].full_name,)
-
-
-def _end_streams_before_stop(server: grpc.aio.Server, hub: ActivityHub) -> None:
-    """Streams get their `end` (SERVER_SHUTDOWN) before the server's grace period starts.
-
-    The kit stops a server with `server.stop(grace)` and runs closers only afterwards, so the
-    hub is closed from a wrapper around this server's `stop`.
-    """
-    stop: Callable[[float | None], Awaitable[None]] = server.stop
-
-    async def stop_after_ending_streams(grace: float | None) -> None:
-        hub.close()
-        return await stop(grace)
-
-    server.stop = stop_after_ending_streams  # type: ignore[method-assign,assignment]
 
 
 async def wire(server: grpc.aio.Server, settings: AgentSettings) -> list[Closer]:
@@ -181,7 +165,6 @@ async def wire(server: grpc.aio.Server, settings: AgentSettings) -> list[Closer]
         directory=directory,
     )
     register(servicer, server, preserialized={"WatchAgentActivity"})
-    _end_streams_before_stop(server, hub)
 
     async def close_hub() -> None:
         hub.close()
@@ -200,12 +183,13 @@ async def wire(server: grpc.aio.Server, settings: AgentSettings) -> list[Closer]
         with contextlib.suppress(asyncio.CancelledError):
             await pruner
 
+    # Open streams get their `end` (SERVER_SHUTDOWN) before the server's grace period starts.
     return [
+        BeforeStop(close_hub),
         stop_pruning,
         runtime.close,
         entitlements.close,
         directory.close,
         broadcast.close,
         outbound.aclose,
-        close_hub,
     ]
