@@ -7,6 +7,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
+from referencing.exceptions import Unresolvable
 
 from services.agent.tools.outcome import ToolFailure
 
@@ -27,7 +28,16 @@ def parse(arguments_json: str) -> dict[str, Any]:
 
 def check(arguments: dict[str, Any], schema: dict[str, Any]) -> None:
     validator = Draft202012Validator(schema)
-    problems = sorted(validator.iter_errors(arguments), key=lambda e: list(e.absolute_path))
+    try:
+        found = list(validator.iter_errors(arguments))
+    except Unresolvable:
+        # An MCP server's own schema may name something else; nothing is fetched to resolve it.
+        raise ToolFailure(
+            "INVALID_TOOL_SCHEMA",
+            "the tool's schema refers to a definition outside itself",
+            rejected=True,
+        ) from None
+    problems = sorted(found, key=lambda e: list(e.absolute_path))
     if problems:
         described = "; ".join(
             f"{'/'.join(str(p) for p in problem.absolute_path) or '(root)'}: {problem.message}"
@@ -46,7 +56,25 @@ def schema_problem(schema: dict[str, Any]) -> str | None:
         Draft202012Validator.check_schema(schema)
     except SchemaError as error:
         return f"parameters is not a valid JSON Schema: {error.message}"
+    remote = next(_non_local_references(schema), None)
+    if remote is not None:
+        # Resolving it would mean fetching a URL the owner chose, outside the SSRF guard.
+        return f"parameters may only reference its own definitions ('#/...'), not {remote!r}"
     return None
+
+
+def _non_local_references(node: Any) -> Any:
+    """Every `$ref` / `$dynamicRef` value in `node` that does not point inside the schema."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in ("$ref", "$dynamicRef") and isinstance(value, str):
+                if not value.startswith("#"):
+                    yield value
+            else:
+                yield from _non_local_references(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _non_local_references(item)
 
 
 def _invalid(message: str) -> ToolFailure:
