@@ -91,11 +91,13 @@ async def rankings(
     return list(await asyncio.gather(*(ask(question) for question in questions)))
 
 
-async def evaluate(stack: Stack, state: Path, limit: int) -> list[tuple[str, str, Scores]]:
+async def evaluate(
+    stack: Stack, state: Path, limit: int, overrides: dict[str, str]
+) -> list[tuple[str, str, Scores]]:
     url = await new_database(stack, "eval")
     owner = await register(stack)
     results = []
-    async with rag_server(stack, url, state / "objects") as (_, stub):
+    async with rag_server(stack, url, state / "objects", **overrides) as (_, stub):
         corpora: dict[str, tuple[str, dict[str, str]]] = {}
         for language in ("en", "ru"):
             passages = load_jsonl(EVAL / f"xquad-{language}" / "corpus.jsonl")
@@ -126,14 +128,22 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--limit", type=int, default=0, help="questions per set (0: all 1190)")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a rag setting to override, e.g. uncovered_language_vector_weight=0.1",
+    )
     args = parser.parse_args()
     limit = args.limit or None
+    overrides = dict(item.split("=", 1) for item in args.set)
 
     with tempfile.TemporaryDirectory(prefix="inbetwin-eval-rag-") as state:
         stack = Stack(Path(state), services=("auth",), edge=False)
         stack.start()
         try:
-            results = uvloop.run(evaluate(stack, Path(state), limit or 10**9))
+            results = uvloop.run(evaluate(stack, Path(state), limit or 10**9, overrides))
         finally:
             stack.stop()
             stack.remove_external_data()

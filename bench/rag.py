@@ -33,6 +33,7 @@ from typing import Any
 
 import asyncpg
 import grpc
+import sqlalchemy as sa
 import uvloop
 from inbetwin.auth.v1 import auth_service_pb2, auth_service_pb2_grpc
 from inbetwin.rag.v1 import document_pb2, knowledge_base_pb2, rag_service_pb2_grpc
@@ -40,17 +41,28 @@ from inbetwin.rag.v1 import rag_service_pb2 as pb
 
 from services.kit.db import create_engine, upgrade_to_head_async
 from services.kit.server import ServerHandle, create_server
+from services.rag import language, retrieval
+from services.rag.embeddings.languages import LanguageCoverage, coverage_of
 from services.rag.embeddings.local import LocalEmbedder, default_model_path
 from services.rag.search import QueryEmbeddings, Searcher
 from services.rag.server import SERVICE_NAMES, wire
 from services.rag.settings import RagSettings
-from services.rag.vectors.pgvector import PgVectorStore
+from services.rag.term_stats import (
+    CAP_FACTOR,
+    TermStatistics,
+    tsquery_lexeme,
+    widening_queries,
+)
+from services.rag.vectors.pgvector import PgVectorStore, nearest_statement, vector_literal
 from services.stack import Stack
 
 REPO = Path(__file__).resolve().parents[1]
 MIGRATIONS = REPO / "services" / "rag" / "migrations"
 EVAL = REPO.parent / "shared" / "fixtures" / "eval"
 DIMS = 384
+EF_SEARCH = 100
+# The service's default, so the bench measures what runs.
+FULL_TEXT_BUDGET: int = RagSettings.model_fields["full_text_candidates"].default
 TERMINAL = (document_pb2.DOCUMENT_STATUS_READY, document_pb2.DOCUMENT_STATUS_FAILED)
 
 
@@ -251,6 +263,10 @@ class FixedEmbedder:
     def model(self) -> str:
         return "all-MiniLM-L6-v2"
 
+    @property
+    def coverage(self) -> LanguageCoverage:
+        return coverage_of(self.model)
+
     async def embed(self, texts: Sequence[str]) -> list[list[float]]:
         out = []
         for _ in texts:
@@ -278,7 +294,108 @@ async def time_searches(
     return latencies
 
 
-async def search_latency(stack: Stack, chunks: int, queries: int) -> list[tuple[str, list[float]]]:
+def _plan_facts(plan: Any) -> tuple[set[str], dict[str, int], float]:
+    """(indexes used, actual rows per CTE, execution ms) of an EXPLAIN (ANALYZE, FORMAT JSON)."""
+    indexes: set[str] = set()
+    ctes: dict[str, int] = {}
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if "Index Name" in node:
+                indexes.add(str(node["Index Name"]))
+            if str(node.get("Subplan Name", "")).startswith("CTE "):
+                ctes[node["Subplan Name"][4:]] = int(node["Actual Rows"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(plan)
+    return indexes, ctes, float(plan[0]["Execution Time"])
+
+
+async def explain_plans(
+    url: str, owner: str, kb: str, question: str, vector: list[float], ef_search: int
+) -> list[tuple[str, str]]:
+    """How Postgres runs each leg for one question: the indexes it uses and what it ranks."""
+    engine = create_engine(url)
+    facts = []
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(sa.text(f"SET hnsw.ef_search = {int(ef_search)}"))
+            await conn.execute(sa.text("SET hnsw.iterative_scan = relaxed_order"))
+            statement = nearest_statement(DIMS)
+            plan = (
+                await conn.execute(
+                    sa.text("EXPLAIN (ANALYZE, FORMAT JSON) " + statement.text),
+                    {
+                        "q": vector_literal(vector),
+                        "owner": owner,
+                        "model": "all-MiniLM-L6-v2",
+                        "kbs": [kb],
+                        "k": 40,
+                    },
+                )
+            ).scalar_one()
+            indexes, _, took = _plan_facts(plan)
+            facts.append(("vector (top 40)", f"indexes {sorted(indexes)}, {took:.1f} ms"))
+
+            text = language.query_terms(question)
+            found = (
+                await conn.execute(
+                    retrieval._LEXEMES,
+                    {"config": "english", "text": text, "owner": owner, "kbs": [kb]},
+                )
+            ).one()
+            shares = await TermStatistics().shares(conn)
+            tiers = widening_queries(
+                found.lexemes, shares, rows=float(found.chunks), budget=FULL_TEXT_BUDGET
+            )
+            # As the service does: wider selections while one finds fewer than 40 chunks.
+            indexes, ranked, took, used = set(), 0, 0.0, []
+            for selective in tiers:
+                plan = (
+                    await conn.execute(
+                        sa.text("EXPLAIN (ANALYZE, FORMAT JSON) " + retrieval._FULL_TEXT.text),
+                        {
+                            "query": " | ".join(tsquery_lexeme(word) for word in found.lexemes),
+                            "selective": selective,
+                            "cap": CAP_FACTOR * FULL_TEXT_BUDGET,
+                            "n": 40,
+                            "owner": owner,
+                            "kbs": [kb],
+                        },
+                    )
+                ).scalar_one()
+                tier_indexes, ctes, tier_took = _plan_facts(plan)
+                indexes |= tier_indexes
+                ranked += ctes.get("candidates", 0)
+                took += tier_took
+                used.append(f"`{selective}` ({ctes.get('candidates', 0)})")
+                if ctes.get("candidates", 0) >= 40:
+                    break
+            matching = (
+                await conn.execute(
+                    sa.text("SELECT count(*) FROM chunks WHERE tsv @@ CAST(:query AS tsquery)"),
+                    {"query": " | ".join(tsquery_lexeme(lexeme) for lexeme in found.lexemes)},
+                )
+            ).scalar_one()
+            facts.append(
+                (
+                    "full-text (top 40)",
+                    f"indexes {sorted(indexes)}, {ranked} of {matching} matching chunks "
+                    f"ranked, selected by {' then '.join(used)}, {took:.1f} ms",
+                )
+            )
+    finally:
+        await engine.dispose()
+    return [(f"{name} for {question!r}", value) for name, value in facts]
+
+
+async def search_latency(
+    stack: Stack, chunks: int, queries: int
+) -> tuple[list[tuple[str, list[float]]], list[tuple[str, str]]]:
     from inbetwin.rag.v1 import search_pb2
 
     url = await new_database(stack, "bench")
@@ -299,7 +416,7 @@ async def search_latency(stack: Stack, chunks: int, queries: int) -> list[tuple[
     rng.shuffle(questions)
     sample = questions[:queries]
     engine = create_engine(url)
-    vectors = PgVectorStore(create_engine(url, pool_size=5), ef_search=100)
+    vectors = PgVectorStore(create_engine(url, pool_size=5), ef_search=EF_SEARCH)
     results = []
     try:
         fixed = Searcher(
@@ -309,6 +426,7 @@ async def search_latency(stack: Stack, chunks: int, queries: int) -> list[tuple[
             ),
             vectors=vectors,
             near_exact=0.95,
+            full_text_budget=FULL_TEXT_BUDGET,
         )
         for warm in sample[:20]:
             await fixed.search(owner, pb.SearchRequest(query=warm, knowledge_base_ids=[kb]))
@@ -321,7 +439,11 @@ async def search_latency(stack: Stack, chunks: int, queries: int) -> list[tuple[
         model = LocalEmbedder("all-MiniLM-L6-v2", default_model_path(), batch_size=32)
         await model.embed(["warm up"])
         real = Searcher(
-            engine=engine, queries=QueryEmbeddings(model, size=1), vectors=vectors, near_exact=0.95
+            engine=engine,
+            queries=QueryEmbeddings(model, size=1),
+            vectors=vectors,
+            near_exact=0.95,
+            full_text_budget=FULL_TEXT_BUDGET,
         )
         results.append(
             (
@@ -338,7 +460,8 @@ async def search_latency(stack: Stack, chunks: int, queries: int) -> list[tuple[
     finally:
         await vectors.close()
         await engine.dispose()
-    return results
+    plans = await explain_plans(url, owner, kb, sample[0], _unit(rng), EF_SEARCH)
+    return results, plans
 
 
 # ---- indexing throughput -------------------------------------------------------------------
@@ -387,7 +510,7 @@ def main() -> None:
     args = parser.parse_args()
 
     async def run(stack: Stack, state: Path) -> None:
-        latency = await search_latency(stack, args.chunks, args.queries)
+        latency, plans = await search_latency(stack, args.chunks, args.queries)
         throughput = await indexing_throughput(stack, args.documents, state / "objects")
         print(
             f"\n### Search latency at {args.chunks:,} chunks ({args.queries} queries, 1 at a time)\n"
@@ -399,6 +522,11 @@ def main() -> None:
                 f"| {name} | {percentile(values, 50):.1f} | {percentile(values, 99):.1f} "
                 f"| {statistics.fmean(values):.1f} |"
             )
+        print("\n### Query plans (EXPLAIN ANALYZE, one question)\n")
+        print("| leg | plan |")
+        print("|---|---|")
+        for name, value in plans:
+            print(f"| {name} | {value} |")
         print("\n### Indexing with the local model (all-MiniLM-L6-v2, CPU)\n")
         print("| what | value |")
         print("|---|---|")

@@ -149,10 +149,18 @@ async def insert_knowledge_base(
     return knowledge_base_id
 
 
+def _visible_to_agent(agent_id: str) -> sa.ColumnElement[bool]:
+    """Knowledge bases scoped to this agent or shared with every agent of the owner."""
+    return sa.or_(knowledge_bases.c.agent_id.is_(None), knowledge_bases.c.agent_id == agent_id)
+
+
 async def list_knowledge_bases(
-    conn: AsyncConnection, *, owner_id: str, after: Cursor | None, limit: int
+    conn: AsyncConnection, *, owner_id: str, agent_id: str, after: Cursor | None, limit: int
 ) -> Sequence[Row[Any]]:
+    """A page of the owner's knowledge bases; with `agent_id`, only those that agent may search."""
     statement = _knowledge_base_select().where(knowledge_bases.c.owner_id == owner_id)
+    if agent_id:
+        statement = statement.where(_visible_to_agent(agent_id))
     if after is not None:
         statement = statement.where(
             sa.tuple_(knowledge_bases.c.created_at, knowledge_bases.c.id)
@@ -248,14 +256,17 @@ async def settle_knowledge_base_model(
 async def searchable_knowledge_base_ids(
     conn: AsyncConnection, *, owner_id: str, requested: Sequence[str], agent_id: str
 ) -> tuple[list[str], list[str]]:
-    """(the owner's knowledge bases to search, requested ids that are not the owner's)."""
+    """(the owner's knowledge bases to search, requested ids that are not the owner's).
+
+    With `agent_id`, knowledge bases scoped to another agent are left out, requested or not:
+    to that agent they do not exist, and an agent still naming one after the owner moved it
+    keeps answering from the rest.
+    """
     statement = sa.select(knowledge_bases.c.id).where(knowledge_bases.c.owner_id == owner_id)
     if requested:
         statement = statement.where(knowledge_bases.c.id.in_(list(requested)))
     if agent_id:
-        statement = statement.where(
-            sa.or_(knowledge_bases.c.agent_id.is_(None), knowledge_bases.c.agent_id == agent_id)
-        )
+        statement = statement.where(_visible_to_agent(agent_id))
     found = [str(value) for value in (await conn.execute(statement)).scalars()]
     if not requested:
         return found, []

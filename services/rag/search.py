@@ -3,6 +3,7 @@ hit hydrated from the owner's live chunks or Q&A pairs with its citation."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -15,8 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.rag import language, repository, retrieval
 from services.rag.embeddings.base import Embedder, EmbeddingError
+from services.rag.embeddings.languages import LanguageCoverage
 from services.rag.errors import embedding_unavailable, knowledge_base_not_found
 from services.rag.fusion import reciprocal_rank_fusion
+from services.rag.term_stats import TermStatistics
 from services.rag.vectors.base import CHUNK, QA_PAIR, VectorMatch, VectorStore, VectorStoreError
 
 log = logging.getLogger("inbetwin.rag.search")
@@ -39,6 +42,10 @@ class QueryEmbeddings:
     def model(self) -> str:
         return self._embedder.model
 
+    @property
+    def coverage(self) -> LanguageCoverage:
+        return self._embedder.coverage
+
     async def embed(self, query: str) -> list[float]:
         cached = self._cache.get(query)
         if cached is not None:
@@ -59,15 +66,25 @@ class Searcher:
         queries: QueryEmbeddings,
         vectors: VectorStore,
         near_exact: float,
+        uncovered_vector_weight: float = 0.0,
+        full_text_budget: int = 150,
     ) -> None:
         self._engine = engine
         self._queries = queries
         self._vectors = vectors
         self._near_exact = near_exact
+        self._uncovered_vector_weight = uncovered_vector_weight
+        self._full_text_budget = full_text_budget
+        self._term_statistics = TermStatistics()
 
     async def search(self, owner_id: str, request: pb.SearchRequest) -> pb.SearchResponse:
         top_k = request.top_k or DEFAULT_TOP_K
         mode = request.mode or HYBRID
+        query_language = language.detect(request.query)
+        covered = self._queries.coverage.covers(query_language)
+        vector_weight = 1.0 if covered else self._uncovered_vector_weight
+        if mode == HYBRID and vector_weight == 0:
+            mode = FULL_TEXT
         pool = max(4 * top_k, 40)
         async with self._engine.connect() as conn:
             kb_ids, foreign = await repository.searchable_knowledge_base_ids(
@@ -81,17 +98,31 @@ class Searcher:
         if not kb_ids:
             return pb.SearchResponse(effective_mode=mode)
 
-        matches: list[VectorMatch] = []
-        if mode in (HYBRID, VECTOR):
+        # The two legs run side by side: the embedding and the vector store on one connection
+        # (or thread), full-text search on another.
+        vector_leg = (
+            asyncio.create_task(self._nearest(owner_id, request.query, kb_ids, pool))
+            if mode in (HYBRID, VECTOR)
+            else None
+        )
+        norm = language.normalise_question(request.query)
+        async with self._engine.connect() as conn:
+            lexical: list[retrieval.Ranked] = []
+            matches: list[VectorMatch] = []
             try:
-                vector = await self._queries.embed(request.query)
-                matches = await self._vectors.query(
-                    owner_id,
-                    vector,
-                    model=self._queries.model,
-                    knowledge_base_ids=kb_ids,
-                    top_k=pool,
-                )
+                if mode in (HYBRID, FULL_TEXT):
+                    lexical = await retrieval.full_text(
+                        conn,
+                        statistics=self._term_statistics,
+                        owner_id=owner_id,
+                        knowledge_base_ids=kb_ids,
+                        config=query_language,
+                        text=language.query_terms(request.query),
+                        limit=pool,
+                        budget=self._full_text_budget,
+                    )
+                if vector_leg is not None:
+                    matches = await vector_leg
             except (EmbeddingError, VectorStoreError) as error:
                 if mode == VECTOR:
                     raise embedding_unavailable(str(error)) from error
@@ -99,20 +130,11 @@ class Searcher:
                     "vector search unavailable, full-text only", extra={"error": str(error)}
                 )
                 mode = FULL_TEXT
-
-        norm = language.normalise_question(request.query)
-        async with self._engine.connect() as conn:
-            lexical: list[retrieval.Ranked] = []
-            if mode in (HYBRID, FULL_TEXT):
-                lexical = await retrieval.full_text(
-                    conn,
-                    owner_id=owner_id,
-                    knowledge_base_ids=kb_ids,
-                    config=language.detect(request.query),
-                    terms=language.query_terms(request.query),
-                    limit=pool,
-                )
-            candidates = _candidates(mode, matches, lexical)
+            finally:
+                if vector_leg is not None and not vector_leg.done():
+                    vector_leg.cancel()
+                    vector_leg.add_done_callback(_retrieve_outcome)
+            candidates = _candidates(mode, matches, lexical, vector_weight)
             chunk_rows = await retrieval.live_chunks(
                 conn,
                 owner_id=owner_id,
@@ -127,7 +149,12 @@ class Searcher:
                 question_norm=norm,
             )
 
-        similar = {m.id for m in matches if m.kind == QA_PAIR and m.similarity >= self._near_exact}
+        # Similarity means nothing for a language the model does not cover.
+        similar = {
+            m.id
+            for m in matches
+            if covered and m.kind == QA_PAIR and m.similarity >= self._near_exact
+        }
         exact = [
             row for row in pair_rows.values() if row.question_norm == norm or str(row.id) in similar
         ]
@@ -144,9 +171,30 @@ class Searcher:
                 hits.append(_qa_hit(pair_rows[key], score, exact_match=False))
         return pb.SearchResponse(hits=hits[:top_k], effective_mode=mode)
 
+    async def _nearest(
+        self, owner_id: str, query: str, knowledge_base_ids: list[str], pool: int
+    ) -> list[VectorMatch]:
+        vector = await self._queries.embed(query)
+        return await self._vectors.query(
+            owner_id,
+            vector,
+            model=self._queries.model,
+            knowledge_base_ids=knowledge_base_ids,
+            top_k=pool,
+        )
+
+
+def _retrieve_outcome(task: asyncio.Task[list[VectorMatch]]) -> None:
+    """Marks an abandoned leg's error as seen (asyncio would log it as never retrieved)."""
+    if not task.cancelled():
+        task.exception()
+
 
 def _candidates(
-    mode: int, matches: Sequence[VectorMatch], lexical: Sequence[retrieval.Ranked]
+    mode: int,
+    matches: Sequence[VectorMatch],
+    lexical: Sequence[retrieval.Ranked],
+    vector_weight: float,
 ) -> dict[tuple[str, str], float]:
     """(kind, id) → score in 0..1, best first."""
     if mode == VECTOR:
@@ -154,7 +202,8 @@ def _candidates(
     if mode == FULL_TEXT:
         return {(r.kind, r.id): r.score for r in lexical}
     fused = reciprocal_rank_fusion(
-        [[(m.kind, m.id) for m in matches], [(r.kind, r.id) for r in lexical]]
+        [[(m.kind, m.id) for m in matches], [(r.kind, r.id) for r in lexical]],
+        weights=(vector_weight, 1.0),
     )
     return dict(fused)
 

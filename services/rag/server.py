@@ -8,6 +8,7 @@ from inbetwin.rag.v1 import rag_service_pb2, rag_service_pb2_grpc
 
 from services.kit.runtime import Runtime
 from services.kit.server import Closer
+from services.rag.document_changes import DocumentChanges
 from services.rag.embeddings.factory import create_embedder
 from services.rag.entitlements import Entitlements
 from services.rag.indexing import Indexer, consumer_spec
@@ -29,6 +30,8 @@ async def wire(server: grpc.aio.Server, settings: RagSettings) -> list[Closer]:
     objects = create_object_store(settings)
     embedder = create_embedder(settings)
     vectors = create_vector_store(settings)
+    changes = DocumentChanges(settings.database_url)
+    await changes.start()
     entitlements = Entitlements(settings.auth_addr, timeout=settings.entitlements_timeout_seconds)
     indexer = Indexer(
         engine=runtime.engine,
@@ -64,9 +67,15 @@ async def wire(server: grpc.aio.Server, settings: RagSettings) -> list[Closer]:
             queries=QueryEmbeddings(embedder),
             vectors=vectors,
             near_exact=settings.near_exact_similarity,
+            uncovered_vector_weight=settings.uncovered_language_vector_weight,
+            full_text_budget=settings.full_text_candidates,
         ),
         watches=Watches(
-            engine=runtime.engine, redis=runtime.redis, max_per_owner=settings.max_watches_per_owner
+            engine=runtime.engine,
+            redis=runtime.redis,
+            changes=changes,
+            max_per_owner=settings.max_watches_per_owner,
+            fallback_poll_seconds=settings.watch_fallback_poll_seconds,
         ),
         embedding_model=embedder.model,
         max_knowledge_bases=settings.max_knowledge_bases_per_owner,
@@ -79,6 +88,7 @@ async def wire(server: grpc.aio.Server, settings: RagSettings) -> list[Closer]:
         embedder.close,
         objects.close,
         servicer.drain,
+        changes.close,
         reembedder.stop,
         runtime.close,
     ]

@@ -119,12 +119,12 @@ class RagServicer(rag_service_pb2_grpc.RagServiceServicer):
         self, request: pb.ListKnowledgeBasesRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListKnowledgeBasesResponse:
         owner = current_caller().user_id
-        query = pagination.fingerprint("knowledge_bases", owner)
+        query = pagination.fingerprint("knowledge_bases", owner, request.agent_id)
         after = pagination.decode(request.page_token, query)
         size = pagination.page_size(request.page_size)
         async with self._engine.connect() as conn:
             rows = await repository.list_knowledge_bases(
-                conn, owner_id=owner, after=after, limit=size + 1
+                conn, owner_id=owner, agent_id=request.agent_id, after=after, limit=size + 1
             )
         return pb.ListKnowledgeBasesResponse(
             knowledge_bases=[mapping.knowledge_base(row) for row in rows[:size]],

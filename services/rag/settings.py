@@ -39,6 +39,9 @@ class RagSettings(ServiceSettings):
     max_docx_compression_ratio: float = Field(default=200.0, gt=1)
     max_knowledge_bases_per_owner: int = Field(default=100, gt=0)
     max_watches_per_owner: int = Field(default=10, gt=0)
+    # WatchDocument re-reads the document on every change Postgres announces, and at the
+    # latest this often in case an announcement was lost (the listener reconnecting).
+    watch_fallback_poll_seconds: float = Field(default=5.0, gt=0)
 
     # Chunking, in characters (Unicode code points).
     chunk_chars: int = Field(default=900, ge=100)
@@ -56,6 +59,12 @@ class RagSettings(ServiceSettings):
     embeddings_batch_size: int = Field(default=32, gt=0, le=2048)
     embeddings_timeout_seconds: float = 30.0
     embeddings_retries: int = Field(default=3, ge=0)
+    # The query languages (`english`, `russian`; `*` for all) the model's vectors are meaningful
+    # for; empty: known from the model's name (all-MiniLM-L6-v2: English), else all.
+    embeddings_languages: str = ""
+    # Hybrid search weighs the vector leg by this for a query in a language the model does not
+    # cover (0 drops it: full-text only, and no near-exact Q&A match by vector).
+    uncovered_language_vector_weight: float = Field(default=0.0, ge=0, le=1)
     # A query's embedding is at least this similar to a Q&A question: answered from the pair.
     near_exact_similarity: float = Field(default=0.95, gt=0, le=1)
 
@@ -64,6 +73,9 @@ class RagSettings(ServiceSettings):
     pinecone_api_key: str = ""
     pinecone_index_host: str = ""
     hnsw_ef_search: int = Field(default=100, ge=10, le=1000)
+    # Full-text search ranks about this many chunks per query (at most twice as many), chosen
+    # by the query's rarer words once the knowledge bases searched are large (see term_stats).
+    full_text_candidates: int = Field(default=150, ge=10, le=10_000)
 
     # The durable JetStream consumer of the indexing commands (shared by every instance).
     indexer_consumer: str = "rag-indexer"

@@ -7,6 +7,8 @@ import math
 from collections.abc import Sequence
 from typing import Protocol
 
+from services.rag.embeddings.languages import LanguageCoverage
+
 
 class EmbeddingError(Exception):
     """The provider failed (down, rate-limited past the retries, or answered nonsense)."""
@@ -16,6 +18,11 @@ class Embedder(Protocol):
     @property
     def model(self) -> str:
         """The model's name as the provider knows it, e.g. `all-MiniLM-L6-v2`."""
+        ...
+
+    @property
+    def coverage(self) -> LanguageCoverage:
+        """The query languages its vectors are meaningful for."""
         ...
 
     async def embed(self, texts: Sequence[str]) -> list[list[float]]:

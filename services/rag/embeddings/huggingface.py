@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 
 from services.rag.embeddings.base import EmbeddingError, check_batch
+from services.rag.embeddings.languages import LanguageCoverage, coverage_of
 
 DEFAULT_BASE_URL = "https://router.huggingface.co/hf-inference"
 _RETRYABLE = frozenset({429, 500, 502, 503, 504})
@@ -18,9 +19,17 @@ _RETRYABLE = frozenset({429, 500, 502, 503, 504})
 
 class HuggingFaceEmbedder:
     def __init__(
-        self, model: str, *, api_key: str, base_url: str, timeout: float, retries: int
+        self,
+        model: str,
+        *,
+        api_key: str,
+        base_url: str,
+        timeout: float,
+        retries: int,
+        coverage: LanguageCoverage | None = None,
     ) -> None:
         self._model = model
+        self._coverage = coverage or coverage_of(model)
         self._retries = retries
         self._url = f"{(base_url or DEFAULT_BASE_URL).rstrip('/')}/models/{model}/pipeline/feature-extraction"
         self._client = httpx.AsyncClient(
@@ -30,6 +39,10 @@ class HuggingFaceEmbedder:
     @property
     def model(self) -> str:
         return self._model
+
+    @property
+    def coverage(self) -> LanguageCoverage:
+        return self._coverage
 
     async def embed(self, texts: Sequence[str]) -> list[list[float]]:
         if not texts:

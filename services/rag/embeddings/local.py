@@ -11,6 +11,7 @@ from functools import cache
 from typing import Any
 
 from services.rag.embeddings.base import EmbeddingError, check_batch
+from services.rag.embeddings.languages import LanguageCoverage, coverage_of
 
 _load_lock = threading.Lock()
 
@@ -37,8 +38,16 @@ def load_model(path: str) -> Any:
 
 
 class LocalEmbedder:
-    def __init__(self, model: str, path: str, *, batch_size: int) -> None:
+    def __init__(
+        self,
+        model: str,
+        path: str,
+        *,
+        batch_size: int,
+        coverage: LanguageCoverage | None = None,
+    ) -> None:
         self._model = model
+        self._coverage = coverage or coverage_of(model)
         self._path = path
         self._batch_size = batch_size
         # One encode at a time: torch already uses every core for one batch.
@@ -47,6 +56,10 @@ class LocalEmbedder:
     @property
     def model(self) -> str:
         return self._model
+
+    @property
+    def coverage(self) -> LanguageCoverage:
+        return self._coverage
 
     def _encode(self, texts: list[str]) -> list[list[float]]:
         model = load_model(self._path or default_model_path())

@@ -7,13 +7,22 @@ from collections.abc import Sequence
 import openai
 
 from services.rag.embeddings.base import EmbeddingError, check_batch
+from services.rag.embeddings.languages import LanguageCoverage, coverage_of
 
 
 class OpenAIEmbedder:
     def __init__(
-        self, model: str, *, api_key: str, base_url: str, timeout: float, retries: int
+        self,
+        model: str,
+        *,
+        api_key: str,
+        base_url: str,
+        timeout: float,
+        retries: int,
+        coverage: LanguageCoverage | None = None,
     ) -> None:
         self._model = model
+        self._coverage = coverage or coverage_of(model)
         self._client = openai.AsyncOpenAI(
             api_key=api_key, base_url=base_url or None, timeout=timeout, max_retries=retries
         )
@@ -21,6 +30,10 @@ class OpenAIEmbedder:
     @property
     def model(self) -> str:
         return self._model
+
+    @property
+    def coverage(self) -> LanguageCoverage:
+        return self._coverage
 
     async def embed(self, texts: Sequence[str]) -> list[list[float]]:
         if not texts:

@@ -20,6 +20,28 @@ def vector_literal(values: Sequence[float]) -> str:
     return "[" + ",".join(f"{value:.7g}" for value in values) + "]"
 
 
+def nearest_statement(dims: int) -> sa.TextClause:
+    """The `:k` nearest of `:owner`'s vectors of `:model` in `:kbs` to `:q` (a literal).
+
+    The same expression as the partial index, so the planner can use it; the outer ORDER BY
+    restores exact order after a relaxed iterative scan.
+    """
+    return sa.text(
+        f"""
+        SELECT id, kind, source_id, distance FROM (
+            SELECT id, kind, source_id,
+                   embedding::vector({dims}) <=> CAST(CAST(:q AS text) AS vector({dims}))
+                       AS distance
+            FROM embeddings
+            WHERE dims = {dims} AND owner_id = :owner AND model = :model
+              AND knowledge_base_id = ANY(CAST(:kbs AS uuid[]))
+            ORDER BY distance
+            LIMIT :k
+        ) nearest ORDER BY distance
+        """  # noqa: S608 - `dims` is an int
+    )
+
+
 class PgVectorStore:
     def __init__(self, engine: AsyncEngine, *, ef_search: int) -> None:
         self._engine = engine
@@ -92,23 +114,7 @@ class PgVectorStore:
     ) -> list[VectorMatch]:
         if not knowledge_base_ids or top_k <= 0:
             return []
-        dims = len(vector)
-        # The same expression as the partial index, so the planner can use it; the outer
-        # ORDER BY restores exact order after a relaxed iterative scan.
-        statement = sa.text(
-            f"""
-            SELECT id, kind, source_id, distance FROM (
-                SELECT id, kind, source_id,
-                       embedding::vector({dims}) <=> CAST(CAST(:q AS text) AS vector({dims}))
-                           AS distance
-                FROM embeddings
-                WHERE dims = {dims} AND owner_id = :owner AND model = :model
-                  AND knowledge_base_id = ANY(CAST(:kbs AS uuid[]))
-                ORDER BY distance
-                LIMIT :k
-            ) nearest ORDER BY distance
-            """  # noqa: S608 - `dims` is an int
-        )
+        statement = nearest_statement(len(vector))
         try:
             async with self._engine.connect() as conn:
                 rows = (
