@@ -29,6 +29,7 @@ async def wire(server: grpc.aio.Server, settings: RagSettings) -> list[Closer]:
     runtime = await Runtime.open(settings, name="rag")
     objects = create_object_store(settings)
     embedder = create_embedder(settings)
+    await embedder.warm_up()
     vectors = create_vector_store(settings)
     changes = DocumentChanges(settings.database_url)
     await changes.start()

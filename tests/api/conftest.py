@@ -11,7 +11,6 @@ with a literal address are kept out of the generated input by the test itself.
 from __future__ import annotations
 
 import socket
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -105,37 +104,7 @@ def local_peers(no_names_dns: str) -> Iterator[Peers]:
 
 @pytest.fixture(scope="session")
 def fuzz_stack(start_stack: StartStack, local_peers: Peers) -> Stack:
-    stack = start_stack(extra_env=local_peers.env)
-    _warm_rag_model(stack)
-    return stack
-
-
-def _warm_rag_model(stack: Stack) -> None:
-    """rag loads its local embedding model inside the first request that embeds (Search, or
-    a Q&A pair): ~13 s on an idle 2-core machine, past Envoy's 15 s upstream timeout when
-    loaded, so that request gets a 504 (reported in issue 10: rag should load the model before
-    it reports SERVING). Until then, the fuzzed gateway is the warmed one."""
-    token = _register(stack, "warm")
-    headers = {"Authorization": f"Bearer {token}"}
-    created = httpx.post(
-        f"{stack.rest_url}/api/v1/rag/knowledge-bases",
-        json={"display_name": "Warm-up"},
-        headers=headers,
-        timeout=30,
-    )
-    assert created.status_code == 200, created.text
-    deadline = time.monotonic() + 180
-    while True:
-        searched = httpx.post(
-            f"{stack.rest_url}/api/v1/rag/search",
-            json={"query": "warm"},
-            headers=headers,
-            timeout=30,
-        )
-        if searched.status_code == 200:
-            return
-        assert searched.status_code == 504, searched.text
-        assert time.monotonic() < deadline, "rag never answered a search"
+    return start_stack(extra_env=local_peers.env)
 
 
 def _register(stack: Stack, name: str) -> str:

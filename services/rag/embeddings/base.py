@@ -29,6 +29,11 @@ class Embedder(Protocol):
         """One unit vector per text, in order. Raises EmbeddingError."""
         ...
 
+    async def warm_up(self) -> None:
+        """Get ready before the service reports SERVING (a local model loads here, which takes
+        seconds; a remote provider has nothing to do)."""
+        ...
+
     async def close(self) -> None: ...
 
 

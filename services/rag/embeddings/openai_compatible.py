@@ -47,5 +47,8 @@ class OpenAIEmbedder:
         ordered = sorted(response.data, key=lambda item: item.index)
         return check_batch(texts, [list(item.embedding) for item in ordered])
 
+    async def warm_up(self) -> None:
+        return None
+
     async def close(self) -> None:
         await self._client.close()
