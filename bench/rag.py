@@ -274,6 +274,9 @@ class FixedEmbedder:
             self._next += 1
         return out
 
+    async def warm_up(self) -> None:
+        return None
+
     async def close(self) -> None:
         return None
 
