@@ -1,6 +1,6 @@
 """Run every benchmark and write one report, `bench/RESULTS.md`, with the machine described.
 
-    make bench            # all of them (about 20 minutes on 2 cores)
+    make bench            # all of them (about 12 minutes on 2 cores)
     python -m bench.run_all --only gateway,watch
 
 Each benchmark starts its own platform in a temporary folder and prints markdown tables; this
