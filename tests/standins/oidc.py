@@ -27,7 +27,6 @@ with the stand-in's session cookie, as a browser signed in to the provider would
 from __future__ import annotations
 
 import base64
-import functools
 import hashlib
 import itertools
 import json
@@ -36,13 +35,14 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
+
+from tests.standins.server import HttpStandIn
 
 SESSION_COOKIE = "standin_session"
 CODE_LIFETIME_SECONDS = 600.0
@@ -87,8 +87,10 @@ class _SigningKey:
     private: rsa.RSAPrivateKey
 
 
-class OidcStandIn:
+class OidcStandIn(HttpStandIn):
     """Google-like and Yandex-like providers on 127.0.0.1 (a free port), in a background thread."""
+
+    thread_name = "oidc-standin"
 
     def __init__(self, *, client_id: str, client_secret: str) -> None:
         self.client_id = client_id
@@ -100,51 +102,13 @@ class OidcStandIn:
         self._keys = [_new_key()]
         self._google_subjects = itertools.count(100_000_000_000_000_000_001)
         self._yandex_subjects = itertools.count(1_130_000_001)
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
         self.token_requests: list[dict[str, str]] = []
         self._token_failures: list[int] = []
 
-    def start(self) -> OidcStandIn:
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        server.daemon_threads = True
-        self._server = server
-        self._thread = threading.Thread(
-            target=functools.partial(server.serve_forever, poll_interval=0.05),
-            name="oidc-standin",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> OidcStandIn:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
+    def handler(self) -> type[BaseHTTPRequestHandler]:
+        return _handler_for(self)
 
     # ---- addresses ------------------------------------------------------------------------
-
-    @property
-    def base_url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("the stand-in is not started")
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
 
     @property
     def google_issuer(self) -> str:

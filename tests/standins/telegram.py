@@ -16,7 +16,6 @@ registered webhook (`deliver_update`, with the `X-Telegram-Bot-Api-Secret-Token`
 
 from __future__ import annotations
 
-import functools
 import itertools
 import json
 import re
@@ -26,12 +25,13 @@ from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import httpx
+
+from tests.standins.server import HttpStandIn
 
 _PATH = re.compile(r"^/bot(?P<token>[^/]+)/(?P<method>[A-Za-z]+)$")
 _SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
@@ -95,8 +95,10 @@ class ApiError(Exception):
         self.retry_after = retry_after
 
 
-class TelegramStandIn:
+class TelegramStandIn(HttpStandIn):
     """The Bot API on 127.0.0.1 (a free port), served from a background thread."""
+
+    thread_name = "telegram-standin"
 
     def __init__(self, *, require_https: bool = False) -> None:
         self._require_https = require_https
@@ -108,47 +110,9 @@ class TelegramStandIn:
         self._users: dict[str, dict[str, Any]] = {}
         self._bot_ids = itertools.count(7_000_000_001)
         self._message_ids = itertools.count(1)
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
-    def start(self) -> TelegramStandIn:
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        server.daemon_threads = True
-        self._server = server
-        self._thread = threading.Thread(
-            target=functools.partial(server.serve_forever, poll_interval=0.05),
-            name="telegram-standin",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> TelegramStandIn:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    @property
-    def base_url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("the stand-in is not started")
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+    def handler(self) -> type[BaseHTTPRequestHandler]:
+        return _handler_for(self)
 
     def add_bot(self, *, username: str = "inbetwin_test_bot", first_name: str = "Test Bot") -> str:
         """Register a bot and return its token (`<bot id>:<secret>`, as @BotFather issues)."""

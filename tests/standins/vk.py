@@ -16,19 +16,19 @@ message's id) and messages.getConversations. Towards a callback server it acts a
 
 from __future__ import annotations
 
-import functools
 import itertools
 import json
 import threading
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import httpx
+
+from tests.standins.server import HttpStandIn
 
 ERROR_MESSAGES = {
     5: "User authorization failed: invalid access_token (4).",
@@ -81,8 +81,10 @@ class ApiError(Exception):
         self.code = code
 
 
-class VkStandIn:
+class VkStandIn(HttpStandIn):
     """The VK API on 127.0.0.1 (a free port), served from a background thread."""
+
+    thread_name = "vk-standin"
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -93,47 +95,9 @@ class VkStandIn:
         self._message_ids = itertools.count(1)
         self._server_ids = itertools.count(1)
         self._events = itertools.count(1)
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
-    def start(self) -> VkStandIn:
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        server.daemon_threads = True
-        self._server = server
-        self._thread = threading.Thread(
-            target=functools.partial(server.serve_forever, poll_interval=0.05),
-            name="vk-standin",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> VkStandIn:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    @property
-    def base_url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("the stand-in is not started")
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+    def handler(self) -> type[BaseHTTPRequestHandler]:
+        return _handler_for(self)
 
     # ---- scripting --------------------------------------------------------------------------
 

@@ -12,7 +12,6 @@ deliveries). Errors are X's `Problem` JSON; 429 carries `x-rate-limit-*` headers
 from __future__ import annotations
 
 import base64
-import functools
 import hashlib
 import hmac
 import itertools
@@ -22,12 +21,13 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
 
 import httpx
+
+from tests.standins.server import HttpStandIn
 
 SCOPES = ("dm.read", "dm.write", "tweet.read", "users.read", "offline.access")
 
@@ -73,8 +73,10 @@ class ApiError(Exception):
         self.reset_in = reset_in
 
 
-class XStandIn:
+class XStandIn(HttpStandIn):
     """api.x.com on 127.0.0.1 (a free port), served from a background thread."""
+
+    thread_name = "x-standin"
 
     def __init__(self, *, client_id: str, client_secret: str, consumer_secret: str) -> None:
         self.client_id = client_id
@@ -91,47 +93,9 @@ class XStandIn:
         self._send_failures: deque[_Failure] = deque()
         self._token_calls: list[dict[str, str]] = []
         self._ids = itertools.count(1_900_000_000_000_000_001)
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
-    def start(self) -> XStandIn:
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        server.daemon_threads = True
-        self._server = server
-        self._thread = threading.Thread(
-            target=functools.partial(server.serve_forever, poll_interval=0.05),
-            name="x-standin",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> XStandIn:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    @property
-    def base_url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("the stand-in is not started")
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+    def handler(self) -> type[BaseHTTPRequestHandler]:
+        return _handler_for(self)
 
     @property
     def authorize_url(self) -> str:
